@@ -1,0 +1,1 @@
+"""Batches, sweeps, the results store, statistics, charts, reports and the command line."""

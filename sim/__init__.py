@@ -1,0 +1,1 @@
+"""The escalation model: ladder, actors, model and scenario schema."""
