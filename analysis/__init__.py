@@ -1,1 +1,19 @@
 """Batches, sweeps, the results store, statistics, charts, reports and the command line."""
+
+# Batches and sweeps (issue 3), imported lazily so `import analysis` stays light.
+_LAZY = {
+    "batch": ("analysis.jobs", "batch"),
+    "sweep": ("analysis.jobs", "sweep"),
+    "open_results": ("analysis.store", "open_results"),
+    "Results": ("analysis.store", "Results"),
+    "load_sweep_spec": ("analysis.design", "load_sweep_spec"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")

@@ -10,6 +10,7 @@ from sim.errors import InputError
 
 COMMAND_MODULES = [
     "analysis.commands",
+    "analysis.cli_batch",
 ]
 
 

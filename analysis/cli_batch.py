@@ -1,0 +1,101 @@
+"""The ``batch`` and ``sweep`` sub-commands (thin wrappers over :mod:`analysis.jobs`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _add_execution_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("execution")
+    group.add_argument("--workers", type=_positive_int, default=None, metavar="W",
+                       help="local worker processes (default: number of CPUs; 1 runs in this process); "
+                            "with --dask, workers of the local Dask cluster")
+    group.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run on this Dask scheduler, e.g. tcp://127.0.0.1:8786 (needs the [dask] extra)")
+    group.add_argument("--dask", action="store_true", help="start a local Dask cluster on 127.0.0.1")
+    group.add_argument("--chunk-size", type=_positive_int, default=None, metavar="N",
+                       help="worlds per vectorized chunk (default: automatic; never changes the results)")
+    store = parser.add_argument_group("store")
+    store.add_argument("--out", metavar="DIR", default=None,
+                       help="results directory (default: results/<name>); rerunning the same command resumes")
+    store.add_argument("--series", action="store_true", help="also store the daily series of every world")
+    store.add_argument("--events", action="store_true", help="also store the event log of every world")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def register(subparsers) -> None:
+    """Add ``batch`` and ``sweep``."""
+    batch = subparsers.add_parser(
+        "batch", help="run N worlds of each scenario into a resumable Parquet store",
+        description="Run N seeded worlds of each scenario in vectorized chunks on a local process pool "
+                    "(or Dask) and store the outcomes as Parquet parts under results/<name>/. World k of "
+                    "every scenario uses the seed `escalation run --seed S` gives world k.")
+    batch.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario names or YAML paths")
+    batch.add_argument("--worlds", type=_positive_int, required=True, metavar="N", help="worlds per scenario")
+    batch.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="master seed (default 0)")
+    batch.add_argument("--days", type=_positive_int, default=None, help="horizon (default: the scenario's)")
+    _add_execution_options(batch)
+    batch.set_defaults(func=run_batch)
+
+    sweep = subparsers.add_parser(
+        "sweep", help="run a parameter sweep (grid, random, LHS, Sobol, Morris) described in YAML",
+        description="Run the parameter sweep described in SPEC.yaml (see scenarios/sweeps/) into "
+                    "results/<name>/; rows carry the point, replicate and swept parameter values.")
+    sweep.add_argument("spec", metavar="SPEC.yaml", help="sweep specification")
+    sweep.add_argument("--dry-run", action="store_true", help="validate the spec and print the design size only")
+    _add_execution_options(sweep)
+    sweep.set_defaults(func=run_sweep)
+
+
+def _execute(plan, args) -> int:
+    from analysis.jobs import execute, install_sigterm_as_interrupt, outcome_summary
+
+    install_sigterm_as_interrupt()
+    results = execute(plan, args.out, workers=args.workers, chunk_size=args.chunk_size, scheduler=args.scheduler,
+                      dask=args.dask, series=args.series, events=args.events, quiet=args.quiet)
+    if not args.quiet:
+        print(outcome_summary(results), file=sys.stdout, flush=True)
+    return 0
+
+
+def run_batch(args) -> int:
+    """``escalation batch``."""
+    from analysis.jobs import plan_batch
+
+    return _execute(plan_batch(args.scenarios, args.worlds, args.seed, args.days), args)
+
+
+def run_sweep(args) -> int:
+    """``escalation sweep``."""
+    from analysis.design import load_sweep_spec
+    from analysis.jobs import plan_sweep
+
+    spec = load_sweep_spec(args.spec)
+    plan = plan_sweep(spec)
+    if args.dry_run:
+        points = len(plan.scenario_of_point)
+        print(f"{spec.name}: {spec.design['kind']} design, {points:,} points x {spec.replicates:,} replicates "
+              f"= {plan.total:,} worlds over {len(spec.parameters)} parameters; scenarios {', '.join(spec.scenarios)}")
+        return 0
+    return _execute(plan, args)

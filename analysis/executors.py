@@ -1,0 +1,299 @@
+"""Where chunks of worlds run: in this process, in a local process pool, or on a Dask cluster.
+
+Every executor has ``imap_unordered(function, tasks)`` yielding ``(task, result)`` as chunks finish,
+with a bounded number of chunks in flight, and ``close()``. Results never depend on the executor:
+each world's history depends only on its scenario, parameter values and seed.
+
+Dask (an optional extra, ``pip install "escalation-sim[dask]"``): ``DaskExecutor(address=...)``
+connects to a running scheduler; ``DaskExecutor(local=True)`` starts a ``LocalCluster`` on
+127.0.0.1. Model code reaches the workers as follows: the executor compares a fingerprint of the
+``sim`` and ``analysis`` sources on each worker with the local one; if a worker lacks the package
+or runs other code, the local packages are zipped and sent with ``Client.upload_file`` (also to
+workers that join later), stale modules are dropped from the workers, and the fingerprints are
+checked again. A worker that still differs is an error, never a silent mix of model versions.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import multiprocessing
+import os
+import pkgutil
+import signal
+import sys
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError
+
+CODE_PACKAGES = ("sim", "analysis")
+
+
+def code_fingerprint(packages: Iterable[str] = CODE_PACKAGES) -> dict[str, str]:
+    """SHA-256 of each module's source in the given packages, as this interpreter resolves them."""
+    prints: dict[str, str] = {}
+    for package_name in packages:
+        package = importlib.import_module(package_name)
+        names = [package_name] + [f"{package_name}.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
+        for name in names:
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.loader is None or not hasattr(spec.loader, "get_source"):
+                continue
+            try:
+                source = spec.loader.get_source(name)
+            except (ImportError, OSError):
+                continue
+            if source is not None:
+                prints[name] = hashlib.sha256(source.encode()).hexdigest()
+    return prints
+
+
+def fingerprint_digest(prints: dict[str, str]) -> str:
+    """One digest for a fingerprint mapping."""
+    return hashlib.sha256(repr(sorted(prints.items())).encode()).hexdigest()[:16]
+
+
+def model_fingerprint() -> str:
+    """Digest of the ``sim`` package sources (recorded in the manifest)."""
+    return fingerprint_digest(code_fingerprint(("sim",)))
+
+
+class InlineExecutor:
+    """Runs chunks one after another in this process (small jobs, ``--workers 1``, tests)."""
+
+    kind = "inline"
+    workers = 1
+
+    def imap_unordered(self, function: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(task, function(task))`` in task order."""
+        for task in tasks:
+            yield task, function(task)
+
+    def close(self, cancel: bool = False) -> None:
+        """Nothing to release."""
+
+    def describe(self) -> str:
+        """A short human description."""
+        return "in-process"
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C goes to the whole process group: the parent handles it and stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _bounded(submit: Callable, wait_first: Callable, tasks: Iterable, window: int) -> Iterator[tuple[Any, Any]]:
+    pending: dict[Any, Any] = {}
+    iterator = iter(tasks)
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < window:
+            try:
+                task = next(iterator)
+            except StopIteration:
+                exhausted = True
+                break
+            pending[submit(task)] = task
+        if not pending:
+            return
+        for future in wait_first(list(pending)):
+            task = pending.pop(future)
+            yield task, future.result()
+
+
+class ProcessExecutor:
+    """A local pool of worker processes (the default; nothing to start by hand).
+
+    Args:
+        workers: number of processes (default: the number of CPUs).
+    """
+
+    kind = "process"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        # fork (Linux, single-threaded parent): workers inherit the imported model at once and never
+        # re-run the caller's unguarded script or notebook; with other threads alive (e.g. a Dask
+        # client in a notebook) fork is unsafe, so workers start from a clean forkserver instead.
+        method = "fork" if (sys.platform == "linux" and threading.active_count() == 1) else "forkserver"
+        context = multiprocessing.get_context(method)
+        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_ignore_sigint)
+
+    def imap_unordered(self, function: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(task, result)`` as chunks finish; at most two chunks per worker in flight."""
+
+        def wait_first(futures):
+            done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+            return done
+
+        return _bounded(lambda task: self._pool.submit(function, task), wait_first, tasks, 2 * self.workers)
+
+    def close(self, cancel: bool = False) -> None:
+        """Shut the pool down; with ``cancel``, stop running chunks at once (their results are dropped)."""
+        if cancel:
+            processes = list(getattr(self._pool, "_processes", {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                with contextlib.suppress(Exception):
+                    process.terminate()
+            for process in processes:
+                with contextlib.suppress(Exception):
+                    process.join(timeout=5)
+        else:
+            self._pool.shutdown(wait=True)
+
+    def describe(self) -> str:
+        """A short human description."""
+        return f"local process pool, {self.workers} workers"
+
+
+def _worker_refresh_and_fingerprint(packages: tuple[str, ...]) -> dict[str, str]:
+    """On a Dask worker: forget cached model modules, then fingerprint what now imports."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in packages:
+            del sys.modules[name]
+    importlib.invalidate_caches()
+    try:
+        return code_fingerprint(packages)
+    except ImportError as error:
+        return {"<import error>": str(error)}
+
+
+def _worker_fingerprint(packages: tuple[str, ...]) -> dict[str, str]:
+    try:
+        return code_fingerprint(packages)
+    except ImportError as error:
+        return {"<import error>": str(error)}
+
+
+def _zip_packages(packages: Iterable[str], directory: str) -> str:
+    digest = fingerprint_digest(code_fingerprint(tuple(packages)))
+    path = os.path.join(directory, f"escalation_code_{digest}.zip")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for package_name in packages:
+            root = Path(importlib.import_module(package_name).__path__[0])
+            for file in sorted(root.rglob("*")):
+                if file.is_file() and "__pycache__" not in file.parts and file.suffix in (".py", ".yaml", ".json", ".typed"):
+                    archive.write(file, f"{package_name}/{file.relative_to(root).as_posix()}")
+    return path
+
+
+def dask_available() -> bool:
+    """Whether ``dask.distributed`` can be imported."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class DaskExecutor:
+    """Chunks on a Dask cluster: a running scheduler (``address``) or a local cluster on 127.0.0.1.
+
+    Args:
+        address: scheduler address, e.g. ``tcp://127.0.0.1:8786``.
+        local: start a ``LocalCluster`` (processes, one thread each) bound to 127.0.0.1.
+        workers: number of local workers (``local`` only; default: the number of CPUs).
+        timeout: seconds to wait for the scheduler.
+    """
+
+    kind = "dask"
+
+    def __init__(self, address: str | None = None, local: bool = False, workers: int | None = None,
+                 timeout: float = 10.0):
+        if not dask_available():
+            raise InputError('Dask is not installed; install the extra: pip install "escalation-sim[dask]"')
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address:
+            try:
+                self.client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as error:
+                reason = " ".join(str(error).split())[:160] or type(error).__name__
+                raise InputError(f"cannot reach the Dask scheduler at {address} ({reason})", key="--scheduler") from None
+        elif local:
+            n = max(1, int(workers or os.cpu_count() or 1))
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                         dashboard_address="127.0.0.1:0", silence_logs=40)
+            self.client = Client(self._cluster, set_as_default=False)
+        else:
+            raise ValueError("DaskExecutor needs an address or local=True")
+        self.address = self.client.scheduler.address
+        try:
+            self.client.wait_for_workers(1, timeout=timeout)
+        except (TimeoutError, OSError):
+            self.close()
+            raise InputError(f"the Dask scheduler at {self.address} has no workers", key="--scheduler") from None
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
+        self._temp = tempfile.TemporaryDirectory(prefix="escalation-code-")
+        self.shipped_code = False
+        self._ensure_code()
+
+    def _ensure_code(self) -> None:
+        local = code_fingerprint(CODE_PACKAGES)
+        remote = self.client.run(_worker_fingerprint, CODE_PACKAGES)
+        if all(prints == local for prints in remote.values()):
+            return
+        archive = _zip_packages(CODE_PACKAGES, self._temp.name)
+        self.client.upload_file(archive, load=False)
+        remote = self.client.run(_worker_refresh_and_fingerprint, CODE_PACKAGES)
+        stale = [worker for worker, prints in remote.items() if prints != local]
+        if stale:
+            self.close()
+            raise InputError(f"Dask workers {', '.join(stale[:3])} run different model code even after it was sent; "
+                             "restart them", key="--scheduler")
+        self.shipped_code = True
+
+    def imap_unordered(self, function: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(task, result)`` as chunks finish; at most two chunks per worker thread in flight."""
+        from distributed import wait
+
+        def submit(task):
+            return self.client.submit(function, task, pure=False)
+
+        def wait_first(futures):
+            return wait(futures, return_when="FIRST_COMPLETED").done
+
+        return _bounded(submit, wait_first, tasks, 2 * self.workers)
+
+    def close(self, cancel: bool = False) -> None:
+        """Disconnect (and stop the local cluster, if this executor started one)."""
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self._cluster is not None:
+            with contextlib.suppress(Exception):
+                self._cluster.close()
+        temp = getattr(self, "_temp", None)
+        if temp is not None:
+            with contextlib.suppress(Exception):
+                temp.cleanup()
+
+    def describe(self) -> str:
+        """A short human description."""
+        where = "local Dask cluster" if self._cluster is not None else "Dask scheduler"
+        shipped = ", model code sent to workers" if self.shipped_code else ""
+        return f"{where} {self.address}, {self.workers} worker threads{shipped}"
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None, dask: bool = False,
+                  total_chunks: int | None = None) -> InlineExecutor | ProcessExecutor | DaskExecutor:
+    """Pick the executor: Dask when asked, inline for one worker or one chunk, else a process pool."""
+    if workers is not None and workers < 1:
+        raise InputError(f"expected a positive number of workers, got {workers}", key="--workers")
+    if scheduler:
+        return DaskExecutor(address=scheduler)
+    if dask:
+        return DaskExecutor(local=True, workers=workers)
+    n = workers or os.cpu_count() or 1
+    if n == 1 or (total_chunks is not None and total_chunks <= 1):
+        return InlineExecutor()
+    return ProcessExecutor(min(n, total_chunks) if total_chunks else n)

@@ -1,0 +1,391 @@
+"""The results store: one directory per batch or sweep, append-only Parquet parts and a JSON manifest.
+
+Reading (the API other modules use; pandas DataFrames throughout)::
+
+    import analysis
+    results = analysis.open_results("results/leash_vs_us_threshold")   # an existing directory
+    results = analysis.sweep("scenarios/sweeps/leash_vs_us_threshold.yaml")  # runs or resumes, then opens
+    results = analysis.batch(["baseline"], worlds=1000, seed=0)            # idem for a batch
+
+    results.outcomes()            # one row per world (the outcomes table of docs/architecture.md) plus
+                                  # `point`, `replicate` and, for sweeps, `design_row` and one column
+                                  # per swept parameter (named by its dotted path)
+    results.outcomes(columns=["world", "outcome"], worlds=[0, 5])   # a subset
+    results.series(worlds=[17])   # daily series (only when run with series=True / --series)
+    results.events(worlds=[17])   # event log (only when run with events=True / --events)
+    results.points()              # sweeps: one row per design point (point, scenario, design_row, values)
+    results.design_sample()       # sweeps: the sampler's raw matrix in sample order (SALib order)
+    results.salib_problem         # sweeps over ranges: {"num_vars", "names", "bounds"} for SALib.analyze
+    results.manifest              # dict: see below
+    results.complete              # all planned worlds are stored
+    results.worlds_done, results.worlds_total
+    results.world_seed(17)        # the seed that replays world 17: simulate(scenario, world_seeds=[seed],
+    results.world_overrides(17)   #   overrides=...) gives the same rows (see sim.runner.simulate)
+
+A world's id (the ``world`` column) is unique within a store and joins the three tables. For a
+batch, world ``k`` of the ``i``-th scenario has id ``i * worlds + k``, replicate ``k`` and seed
+``derive_seeds(seed, k)`` (the seed ``escalation run --seed S`` gives world ``k``), so scenarios
+share random numbers. For a sweep, point ``p`` (scenario ``i``, design row ``d``: ``p = i * rows + d``)
+and replicate ``r`` give world ``p * replicates + r`` and seed ``derive_seeds(seed, p, r)``. Rows are
+returned sorted by world (then day), whatever the worker count, chunk size or executor.
+
+Layout of ``results/<name>/``::
+
+    manifest.json        kind, name, spec (canonical), spec hash, scenarios (name, path, SHA-256 of
+                         content), package version, model code fingerprint, seeding, days, tables
+                         collected, design (kind, parameters and ranges, settings, SALib problem),
+                         worlds total, started_at / finished_at (UTC ISO), runs (one entry per invocation)
+    points.parquet       sweeps: the design points        design.parquet   sweeps: raw sample matrix
+    outcomes/part-<first>-<last>.parquet                  one part per finished chunk of worlds
+    series/part-...      events/part-...                  when collected
+
+Writing is append-only and atomic: each part is written under a temporary name, flushed and
+renamed; a chunk counts as done once its outcomes part exists (series and events parts are written
+before it, and orphans from an interrupted chunk are deleted on resume). Re-running the same
+command resumes; a different spec, scenario content, model code or table selection pointed at an
+existing directory is refused with an :class:`sim.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import fcntl
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+
+FORMAT_VERSION = 1
+TABLES = ("outcomes", "series", "events")
+_PART = re.compile(r"^part-(\d{9})-(\d{9})\.parquet$")
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO-8601 string (seconds)."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def part_name(first: int, last: int) -> str:
+    """File name of the part holding worlds ``first..last`` (inclusive)."""
+    return f"part-{first:09d}-{last:09d}.parquet"
+
+
+def _parts(directory: Path) -> list[tuple[int, int, Path]]:
+    if not directory.is_dir():
+        return []
+    found = []
+    for entry in directory.iterdir():
+        match = _PART.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), int(match.group(2)), entry))
+    return sorted(found)
+
+
+def _write_atomic_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` via a temporary file and a rename (never a half-written file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        pq.write_table(table, handle, compression="zstd")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _read_parts(paths: list[Path], columns=None, worlds=None) -> pd.DataFrame | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    tables = []
+    for path in paths:
+        table = pq.read_table(path, columns=None if columns is None else list(dict.fromkeys(["world", *columns])))
+        if worlds is not None:
+            table = table.filter(pc.is_in(table["world"], value_set=pa.array(worlds, pa.int64())))
+        tables.append(table)
+    if not tables:
+        return None
+    table = pa.concat_tables(tables, promote_options="permissive")
+    frame = table.to_pandas()
+    if columns is not None:
+        frame = frame[list(columns)]
+    return frame.reset_index(drop=True)
+
+
+class Results:
+    """A handle on a results directory; tables load as pandas DataFrames (see the module docstring)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        manifest_path = self.path / "manifest.json"
+        if not manifest_path.is_file():
+            raise InputError("not a results directory (no manifest.json)", file=str(self.path))
+        try:
+            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise InputError(f"unreadable manifest: {error}", file=str(manifest_path)) from None
+
+    def __repr__(self) -> str:
+        return (f"Results({str(self.path)!r}, kind={self.kind!r}, worlds={self.worlds_done}/{self.worlds_total}"
+                f"{'' if self.complete else ', incomplete'})")
+
+    @property
+    def name(self) -> str:
+        """The batch or sweep name."""
+        return self.manifest["name"]
+
+    @property
+    def kind(self) -> str:
+        """``"batch"`` or ``"sweep"``."""
+        return self.manifest["kind"]
+
+    @property
+    def worlds_total(self) -> int:
+        """Worlds planned."""
+        return int(self.manifest["worlds_total"])
+
+    def done_ranges(self) -> list[tuple[int, int]]:
+        """Inclusive world-id ranges whose outcomes are stored."""
+        return [(first, last) for first, last, _ in _parts(self.path / "outcomes")]
+
+    @property
+    def worlds_done(self) -> int:
+        """Worlds whose outcomes are stored."""
+        return sum(last - first + 1 for first, last in self.done_ranges())
+
+    @property
+    def complete(self) -> bool:
+        """Whether every planned world is stored."""
+        return self.worlds_done == self.worlds_total
+
+    @property
+    def salib_problem(self) -> dict[str, Any] | None:
+        """The SALib problem definition of a sweep over ranges (None otherwise)."""
+        return (self.manifest.get("design") or {}).get("salib_problem")
+
+    def _table(self, table: str, columns=None, worlds=None) -> pd.DataFrame:
+        if table != "outcomes" and not self.manifest["tables"].get(table):
+            flag = f"--{table}"
+            raise InputError(f"this {self.kind} did not collect {table} (rerun it with {flag} into a new directory)",
+                             file=str(self.path))
+        paths = [p for _, _, p in _parts(self.path / table)]
+        frame = _read_parts(paths, columns=columns, worlds=None if worlds is None else list(map(int, worlds)))
+        if frame is None:
+            return pd.DataFrame(columns=list(columns) if columns else ["world"])
+        return frame
+
+    def outcomes(self, columns: Iterable[str] | None = None, worlds: Iterable[int] | None = None) -> pd.DataFrame:
+        """The outcomes table (one row per stored world, sorted by world).
+
+        Args:
+            columns: the columns to load (default all).
+            worlds: only these world ids (default all).
+        """
+        return self._table("outcomes", columns, worlds)
+
+    def series(self, columns: Iterable[str] | None = None, worlds: Iterable[int] | None = None) -> pd.DataFrame:
+        """The daily series (one row per world and day), when collected."""
+        return self._table("series", columns, worlds)
+
+    def events(self, columns: Iterable[str] | None = None, worlds: Iterable[int] | None = None) -> pd.DataFrame:
+        """The event log (one row per action), when collected."""
+        return self._table("events", columns, worlds)
+
+    def points(self) -> pd.DataFrame:
+        """Sweeps: the design points (``point``, ``scenario``, ``design_row`` and parameter values)."""
+        path = self.path / "points.parquet"
+        if not path.is_file():
+            raise InputError("a batch has no design points", file=str(self.path))
+        return pd.read_parquet(path)
+
+    def design_sample(self) -> pd.DataFrame:
+        """Sweeps: the sampler's raw matrix in sample order (value-list parameters as indices)."""
+        path = self.path / "design.parquet"
+        if not path.is_file():
+            raise InputError("a batch has no design sample", file=str(self.path))
+        return pd.read_parquet(path)
+
+    def world_seed(self, world: int) -> int:
+        """The 64-bit seed of a stored world."""
+        row = self.outcomes(columns=["seed"], worlds=[world])
+        if row.empty:
+            raise InputError(f"world {world} is not stored", file=str(self.path))
+        return int(row["seed"].iloc[0])
+
+    def world_overrides(self, world: int) -> dict[str, Any]:
+        """The swept parameter values of a stored world (empty for a batch)."""
+        names = [p["path"] for p in (self.manifest.get("design") or {}).get("parameters", [])]
+        if not names:
+            return {}
+        row = self.outcomes(columns=names, worlds=[world])
+        if row.empty:
+            raise InputError(f"world {world} is not stored", file=str(self.path))
+        return {name: row[name].iloc[0].item() if hasattr(row[name].iloc[0], "item") else row[name].iloc[0]
+                for name in names}
+
+    def world_scenario(self, world: int) -> str:
+        """The scenario (as given: a name or a path) a stored world ran."""
+        row = self.outcomes(columns=["point"], worlds=[world])
+        if row.empty:
+            raise InputError(f"world {world} is not stored", file=str(self.path))
+        point = int(row["point"].iloc[0])
+        if self.kind == "batch":
+            return self.manifest["scenarios"][point]["name"]
+        rows = int(self.manifest["design"]["rows"])
+        return self.manifest["scenarios"][point // rows]["name"]
+
+
+def open_results(path: str | Path) -> Results:
+    """Open an existing results directory for reading.
+
+    Raises:
+        InputError: the directory has no readable manifest.
+    """
+    return Results(path)
+
+
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    keys = sorted(set(old) | set(new))
+    diffs = []
+    for key in keys:
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            diffs.extend(_differences(a, b, f"{prefix}{key}."))
+        elif a != b:
+            diffs.append(f"{prefix}{key}: stored {json.dumps(a)[:60]}, now {json.dumps(b)[:60]}")
+    return diffs
+
+
+class StoreWriter:
+    """Writes a batch or sweep into its directory; resumes a matching one, refuses a different one.
+
+    Args:
+        path: the results directory.
+        identity: what must match to resume (spec, scenario hashes, seeds, days, tables, code).
+        manifest: the full manifest to write for a new store (must contain ``identity``'s keys).
+    """
+
+    def __init__(self, path: str | Path, identity: dict[str, Any], manifest: dict[str, Any]):
+        self.path = Path(path)
+        self.identity = identity
+        self.manifest = manifest
+        self._lock_handle = None
+
+    def check(self) -> None:
+        """Refuse a directory holding something else (before anything is written or run)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError("exists and is not a directory", file=str(self.path))
+        manifest_path = self.path / "manifest.json"
+        if self.path.is_dir() and not manifest_path.exists():
+            if any(e for e in self.path.iterdir() if not e.name.startswith(".")):
+                raise InputError("directory exists, is not empty and holds no manifest.json; choose another --out",
+                                 file=str(self.path))
+            return
+        if manifest_path.exists():
+            stored = Results(self.path).manifest
+            if stored.get("format_version") != FORMAT_VERSION:
+                raise InputError(f"store format {stored.get('format_version')} is not {FORMAT_VERSION}", file=str(self.path))
+            diffs = _differences(stored.get("identity", {}), self.identity)
+            if diffs:
+                raise InputError(
+                    f"holds a different {stored.get('kind', 'run')} ({'; '.join(diffs[:3])}"
+                    f"{'; ...' if len(diffs) > 3 else ''}); refusing to mix results: use another --out or delete it",
+                    file=str(self.path))
+
+    def open(self) -> "StoreWriter":
+        """Create or reopen the directory, take the writer lock and clean up after a crash."""
+        self.check()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock_handle = open(self.path / ".lock", "w")
+        try:
+            fcntl.flock(self._lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_handle.close()
+            self._lock_handle = None
+            raise InputError("another escalation process is writing to this directory", file=str(self.path)) from None
+        manifest_path = self.path / "manifest.json"
+        if manifest_path.exists():
+            self.manifest = Results(self.path).manifest
+        else:
+            self.manifest = dict(self.manifest, format_version=FORMAT_VERSION, identity=self.identity,
+                                 started_at=utc_now(), finished_at=None, runs=[])
+            self.write_manifest()
+        for table in TABLES:
+            (self.path / table).mkdir(exist_ok=True)
+        self._clean()
+        return self
+
+    def _clean(self) -> None:
+        """Delete temporary files and series/events parts of chunks whose outcomes never landed."""
+        for directory in [self.path, *(self.path / t for t in TABLES)]:
+            for entry in directory.iterdir():
+                if entry.name.startswith(".") and ".tmp-" in entry.name:
+                    entry.unlink(missing_ok=True)
+        done = {(first, last) for first, last, _ in _parts(self.path / "outcomes")}
+        for table in ("series", "events"):
+            for first, last, path in _parts(self.path / table):
+                if (first, last) not in done:
+                    path.unlink(missing_ok=True)
+
+    def write_manifest(self) -> None:
+        """Write the manifest atomically."""
+        data = json.dumps(self.manifest, indent=2, sort_keys=False, default=_json_default).encode()
+        _write_atomic_bytes(self.path / "manifest.json", data)
+
+    def write_side_table(self, name: str, frame: pd.DataFrame) -> None:
+        """Write a whole-store table (``points``, ``design``) once, atomically."""
+        path = self.path / f"{name}.parquet"
+        if not path.exists():
+            write_parquet_atomic(frame, path)
+
+    def done_mask(self, total: int) -> np.ndarray:
+        """Boolean mask over world ids 0..total-1: True where outcomes are stored."""
+        mask = np.zeros(total, dtype=bool)
+        for first, last, _ in _parts(self.path / "outcomes"):
+            mask[first:last + 1] = True
+        return mask
+
+    def write_chunk(self, first: int, last: int, tables: dict[str, pd.DataFrame]) -> None:
+        """Store one finished chunk: series and events first, outcomes (the commit marker) last."""
+        name = part_name(first, last)
+        for table in ("series", "events"):
+            if table in tables:
+                write_parquet_atomic(tables[table], self.path / table / name)
+        write_parquet_atomic(tables["outcomes"], self.path / "outcomes" / name)
+
+    def close(self) -> None:
+        """Release the writer lock."""
+        if self._lock_handle is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_handle, fcntl.LOCK_UN)
+            self._lock_handle.close()
+            self._lock_handle = None
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
