@@ -6,35 +6,17 @@ import argparse
 import sys
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
-
-
 def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("execution")
-    group.add_argument("--workers", type=_positive_int, default=None, metavar="W",
+    group.add_argument("--workers", type=int, default=None, metavar="W",
                        help="local worker processes (default: number of CPUs; 1 runs in this process); "
                             "with --dask, workers of the local Dask cluster")
     group.add_argument("--scheduler", metavar="ADDRESS", default=None,
                        help="run on this Dask scheduler, e.g. tcp://127.0.0.1:8786 (needs the [dask] extra)")
     group.add_argument("--dask", action="store_true", help="start a local Dask cluster on 127.0.0.1")
-    group.add_argument("--chunk-size", type=_positive_int, default=None, metavar="N",
+    group.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="how long to wait for the Dask scheduler and its workers (default 10)")
+    group.add_argument("--chunk-size", type=int, default=None, metavar="N",
                        help="worlds per vectorized chunk (default: automatic; never changes the results)")
     store = parser.add_argument_group("store")
     store.add_argument("--out", metavar="DIR", default=None,
@@ -52,9 +34,9 @@ def register(subparsers) -> None:
                     "(or Dask) and store the outcomes as Parquet parts under results/<name>/. World k of "
                     "every scenario uses the seed `escalation run --seed S` gives world k.")
     batch.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario names or YAML paths")
-    batch.add_argument("--worlds", type=_positive_int, required=True, metavar="N", help="worlds per scenario")
-    batch.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="master seed (default 0)")
-    batch.add_argument("--days", type=_positive_int, default=None, help="horizon (default: the scenario's)")
+    batch.add_argument("--worlds", type=int, required=True, metavar="N", help="worlds per scenario")
+    batch.add_argument("--seed", type=int, default=0, metavar="S", help="master seed (default 0)")
+    batch.add_argument("--days", type=int, default=None, help="horizon (default: the scenario's)")
     _add_execution_options(batch)
     batch.set_defaults(func=run_batch)
 
@@ -73,7 +55,8 @@ def _execute(plan, args) -> int:
 
     install_sigterm_as_interrupt()
     results = execute(plan, args.out, workers=args.workers, chunk_size=args.chunk_size, scheduler=args.scheduler,
-                      dask=args.dask, series=args.series, events=args.events, quiet=args.quiet)
+                      dask=args.dask, series=args.series, events=args.events, quiet=args.quiet,
+                      connect_timeout=args.connect_timeout)
     if not args.quiet:
         print(outcome_summary(results), file=sys.stdout, flush=True)
     return 0

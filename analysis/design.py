@@ -396,7 +396,8 @@ def build_design(spec: SweepSpec) -> Design:
         for p in spec.parameters:
             if p.is_range:
                 n = p.levels or default_levels
-                axes.append(list(np.linspace(p.lo, p.hi, n)) if p.lo != p.hi else [p.lo])
+                # rounded so that 0.6 is stored as 0.6, not 0.6000000000000001 (values are grouped on later)
+                axes.append([float(v) for v in np.round(np.linspace(p.lo, p.hi, n), 12)] if p.lo != p.hi else [p.lo])
             else:
                 axes.append(list(p.values))
         rows = list(itertools.product(*axes))

@@ -27,6 +27,7 @@ import signal
 import sys
 import tempfile
 import threading
+import types
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -34,14 +35,33 @@ from typing import Any
 
 from sim.errors import InputError
 
-CODE_PACKAGES = ("sim", "analysis")
+CODE_PACKAGES = ("sim", "analysis", "scenarios")
 
 
-def code_fingerprint(packages: Iterable[str] = CODE_PACKAGES) -> dict[str, str]:
-    """SHA-256 of each module's source in the given packages, as this interpreter resolves them."""
+def _probe_code(packages: tuple[str, ...], refresh: bool = False) -> dict[str, str]:
+    """SHA-256 of each module's source in the given packages, as this interpreter resolves them.
+
+    Self-contained (imports inside) because it is also sent by value to Dask workers that may not
+    have the packages; with ``refresh``, cached modules of the packages are dropped first so the
+    next import comes from whatever is now first on the path (e.g. an uploaded zip).
+    """
+    import hashlib
+    import importlib
+    import importlib.util
+    import pkgutil
+    import sys
+
+    if refresh:
+        for name in list(sys.modules):
+            if name.split(".")[0] in packages:
+                del sys.modules[name]
+        importlib.invalidate_caches()
     prints: dict[str, str] = {}
     for package_name in packages:
-        package = importlib.import_module(package_name)
+        try:
+            package = importlib.import_module(package_name)
+        except ImportError as error:
+            return {"<import error>": repr(error)}
         names = [package_name] + [f"{package_name}.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
         for name in names:
             spec = importlib.util.find_spec(name)
@@ -53,6 +73,22 @@ def code_fingerprint(packages: Iterable[str] = CODE_PACKAGES) -> dict[str, str]:
                 continue
             if source is not None:
                 prints[name] = hashlib.sha256(source.encode()).hexdigest()
+    return prints
+
+
+def _by_value(function: Callable) -> Callable:
+    """A copy of a self-contained function that cloudpickle sends by value (workers need not import us)."""
+    clone = types.FunctionType(function.__code__, {"__builtins__": __builtins__}, function.__name__,
+                               function.__defaults__, function.__closure__)
+    clone.__module__ = "__main__"
+    return clone
+
+
+def code_fingerprint(packages: Iterable[str] = CODE_PACKAGES) -> dict[str, str]:
+    """SHA-256 of each module's source in the given packages, as this interpreter resolves them."""
+    prints = _probe_code(tuple(packages))
+    if "<import error>" in prints:
+        raise ImportError(prints["<import error>"])
     return prints
 
 
@@ -155,25 +191,6 @@ class ProcessExecutor:
         return f"local process pool, {self.workers} workers"
 
 
-def _worker_refresh_and_fingerprint(packages: tuple[str, ...]) -> dict[str, str]:
-    """On a Dask worker: forget cached model modules, then fingerprint what now imports."""
-    for name in list(sys.modules):
-        if name.split(".")[0] in packages:
-            del sys.modules[name]
-    importlib.invalidate_caches()
-    try:
-        return code_fingerprint(packages)
-    except ImportError as error:
-        return {"<import error>": str(error)}
-
-
-def _worker_fingerprint(packages: tuple[str, ...]) -> dict[str, str]:
-    try:
-        return code_fingerprint(packages)
-    except ImportError as error:
-        return {"<import error>": str(error)}
-
-
 def _zip_packages(packages: Iterable[str], directory: str) -> str:
     digest = fingerprint_digest(code_fingerprint(tuple(packages)))
     path = os.path.join(directory, f"escalation_code_{digest}.zip")
@@ -181,7 +198,7 @@ def _zip_packages(packages: Iterable[str], directory: str) -> str:
         for package_name in packages:
             root = Path(importlib.import_module(package_name).__path__[0])
             for file in sorted(root.rglob("*")):
-                if file.is_file() and "__pycache__" not in file.parts and file.suffix in (".py", ".yaml", ".json", ".typed"):
+                if file.is_file() and "__pycache__" not in file.parts and file.suffix in (".py", ".yaml", ".yml"):
                     archive.write(file, f"{package_name}/{file.relative_to(root).as_posix()}")
     return path
 
@@ -240,30 +257,50 @@ class DaskExecutor:
 
     def _ensure_code(self) -> None:
         local = code_fingerprint(CODE_PACKAGES)
-        remote = self.client.run(_worker_fingerprint, CODE_PACKAGES)
+        probe = _by_value(_probe_code)
+        remote = self.client.run(probe, CODE_PACKAGES, False)
         if all(prints == local for prints in remote.values()):
             return
         archive = _zip_packages(CODE_PACKAGES, self._temp.name)
-        self.client.upload_file(archive, load=False)
-        remote = self.client.run(_worker_refresh_and_fingerprint, CODE_PACKAGES)
-        stale = [worker for worker, prints in remote.items() if prints != local]
+        self.client.upload_file(archive, load=True)  # puts the zip first on the workers' sys.path
+        remote = self.client.run(probe, CODE_PACKAGES, True)
+        stale = {worker: prints for worker, prints in remote.items() if prints != local}
         if stale:
+            worker, prints = next(iter(stale.items()))
+            differing = sorted(name for name in set(prints) | set(local) if prints.get(name) != local.get(name))
             self.close()
-            raise InputError(f"Dask workers {', '.join(stale[:3])} run different model code even after it was sent; "
-                             "restart them", key="--scheduler")
+            raise InputError(f"Dask worker {worker} (and {len(stale) - 1} more) runs different code for "
+                             f"{', '.join(differing[:3])} even after the local code was sent; restart the workers",
+                             key="--scheduler")
         self.shipped_code = True
 
     def imap_unordered(self, function: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
         """Yield ``(task, result)`` as chunks finish; at most two chunks per worker thread in flight."""
-        from distributed import wait
+        from distributed import as_completed
 
-        def submit(task):
-            return self.client.submit(function, task, pure=False)
+        iterator = iter(tasks)
+        pending: dict[Any, Any] = {}
+        completed = as_completed(loop=self.client.loop)
 
-        def wait_first(futures):
-            return wait(futures, return_when="FIRST_COMPLETED").done
+        def submit_next() -> None:
+            for task in iterator:
+                future = self.client.submit(function, task, pure=False)
+                pending[future] = task
+                completed.add(future)
+                return
 
-        return _bounded(submit, wait_first, tasks, 2 * self.workers)
+        for _ in range(2 * self.workers):
+            submit_next()
+        try:
+            for future in completed:
+                task = pending.pop(future)
+                result = future.result()
+                future.release()
+                submit_next()
+                yield task, result
+        finally:
+            for future in pending:
+                future.cancel()
 
     def close(self, cancel: bool = False) -> None:
         """Disconnect (and stop the local cluster, if this executor started one)."""
@@ -285,14 +322,14 @@ class DaskExecutor:
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None, dask: bool = False,
-                  total_chunks: int | None = None) -> InlineExecutor | ProcessExecutor | DaskExecutor:
+                  total_chunks: int | None = None, timeout: float = 10.0) -> InlineExecutor | ProcessExecutor | DaskExecutor:
     """Pick the executor: Dask when asked, inline for one worker or one chunk, else a process pool."""
     if workers is not None and workers < 1:
         raise InputError(f"expected a positive number of workers, got {workers}", key="--workers")
     if scheduler:
-        return DaskExecutor(address=scheduler)
+        return DaskExecutor(address=scheduler, timeout=timeout)
     if dask:
-        return DaskExecutor(local=True, workers=workers)
+        return DaskExecutor(local=True, workers=workers, timeout=timeout)
     n = workers or os.cpu_count() or 1
     if n == 1 or (total_chunks is not None and total_chunks <= 1):
         return InlineExecutor()

@@ -176,7 +176,7 @@ class Plan:
         for table, frame in tables.items():
             if "world" in frame.columns and len(frame) and not frame["world"].is_monotonic_increasing:
                 frame = frame.sort_values("world", kind="stable")
-            out[table] = frame.reset_index(drop=True)
+            out[table] = plain_columns(frame.reset_index(drop=True))
         outcomes = out["outcomes"].copy()
         ids = outcomes["world"].to_numpy(dtype=np.int64)
         expected = task.world_ids
@@ -205,6 +205,18 @@ class Plan:
             frame.insert(0, "point", np.arange(i * rows, (i + 1) * rows, dtype=np.int64))
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
+
+
+def plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain strings: a chunk's categories depend on which values it happened to
+    see, so storing them would make the tables depend on the chunking."""
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    if not categorical:
+        return frame
+    frame = frame.copy()
+    for column in categorical:
+        frame[column] = frame[column].astype(str)
+    return frame
 
 
 def _load_scenarios(names: Sequence[str]) -> list[Any]:
@@ -336,7 +348,7 @@ def default_chunk_size(missing: int, workers: int, collect_series: bool, collect
 
 def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = None, chunk_size: int | None = None,
             scheduler: str | None = None, dask: bool = False, series: bool = False, events: bool = False,
-            quiet: bool = False, stream=None, label: str | None = None) -> Results:
+            quiet: bool = False, stream=None, label: str | None = None, connect_timeout: float = 10.0) -> Results:
     """Run (or resume) a planned batch or sweep into its results directory.
 
     Args:
@@ -351,6 +363,7 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
         quiet: no progress output.
         stream: where progress goes (default stderr).
         label: progress line prefix.
+        connect_timeout: seconds to wait for a Dask scheduler and its workers.
 
     Returns:
         The results handle.
@@ -358,6 +371,8 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
     from analysis.executors import make_executor
     from analysis.progress import Progress
 
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise InputError(f"expected a positive number of workers, got {workers}", key="--workers")
     if chunk_size is not None and (isinstance(chunk_size, bool) or chunk_size < 1):
         raise InputError(f"expected a positive chunk size, got {chunk_size}", key="--chunk-size")
     out = Path(out) if out is not None else Path("results") / plan.name
@@ -372,7 +387,7 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
     label = label or f"escalation {plan.kind} {plan.name}"
     progress = Progress(plan.total, initial=plan.total - missing, label=label, quiet=quiet, stream=stream)
 
-    executor = make_executor(workers=workers, scheduler=scheduler, dask=dask,
+    executor = make_executor(workers=workers, scheduler=scheduler, dask=dask, timeout=connect_timeout,
                              total_chunks=None if (scheduler or dask) else chunk_count) if missing else None
     run_record: dict[str, Any] = {}
     try:
@@ -427,7 +442,7 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
 def batch(scenarios: str | Sequence[str], worlds: int, seed: int = 0, *, days: int | None = None,
           out: str | Path | None = None, workers: int | None = None, chunk_size: int | None = None,
           scheduler: str | None = None, dask: bool = False, series: bool = False, events: bool = False,
-          quiet: bool = False) -> Results:
+          quiet: bool = False, connect_timeout: float = 10.0) -> Results:
     """Run ``worlds`` worlds of each scenario (``escalation batch``) and return the results handle.
 
     Args:
@@ -436,28 +451,28 @@ def batch(scenarios: str | Sequence[str], worlds: int, seed: int = 0, *, days: i
         seed: master seed; world k of every scenario gets ``derive_seeds(seed, k)``.
         days: horizon (default: each scenario's own).
         out: results directory (default ``results/batch-<scenarios>-n<worlds>-s<seed>``).
-        workers, chunk_size, scheduler, dask, series, events, quiet: see :func:`execute`.
+        workers, chunk_size, scheduler, dask, series, events, quiet, connect_timeout: see :func:`execute`.
     """
     plan = plan_batch(scenarios, worlds, seed, days)
     return execute(plan, out, workers=workers, chunk_size=chunk_size, scheduler=scheduler, dask=dask,
-                   series=series, events=events, quiet=quiet)
+                   series=series, events=events, quiet=quiet, connect_timeout=connect_timeout)
 
 
 def sweep(spec: str | Path | dict | SweepSpec, *, out: str | Path | None = None, workers: int | None = None,
           chunk_size: int | None = None, scheduler: str | None = None, dask: bool = False, series: bool = False,
-          events: bool = False, quiet: bool = False) -> Results:
+          events: bool = False, quiet: bool = False, connect_timeout: float = 10.0) -> Results:
     """Run the sweep a YAML spec (or mapping) describes (``escalation sweep``) and return the results handle.
 
     Args:
         spec: path to a sweep YAML, a mapping of the same form, or a loaded :class:`SweepSpec`.
         out: results directory (default ``results/<spec name>``).
-        workers, chunk_size, scheduler, dask, series, events, quiet: see :func:`execute`.
+        workers, chunk_size, scheduler, dask, series, events, quiet, connect_timeout: see :func:`execute`.
     """
     if not isinstance(spec, SweepSpec):
         spec = load_sweep_spec(spec)
     plan = plan_sweep(spec)
     return execute(plan, out, workers=workers, chunk_size=chunk_size, scheduler=scheduler, dask=dask,
-                   series=series, events=events, quiet=quiet)
+                   series=series, events=events, quiet=quiet, connect_timeout=connect_timeout)
 
 
 def outcome_summary(results: Results) -> str:

@@ -1,0 +1,148 @@
+"""Dask execution: a real LocalCluster and a real `dask scheduler` + `dask worker` on 127.0.0.1.
+
+Skipped when Dask is not installed, unless ESCALATION_REQUIRE_DASK=1 (CI), which makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import analysis
+
+try:
+    import distributed
+except ImportError:
+    if os.environ.get("ESCALATION_REQUIRE_DASK") == "1":
+        pytest.fail("ESCALATION_REQUIRE_DASK=1 but dask.distributed is not installed "
+                    '(pip install ".[dask]")', pytrace=False)
+    pytest.skip("dask.distributed is not installed", allow_module_level=True)
+
+SPEC = {
+    "name": "on_dask",
+    "scenarios": ["baseline"],
+    "parameters": {
+        "quds_force.leash_strength": {"lo": 0.3, "hi": 0.9, "levels": 3},
+        "united_states.hawkishness": {"values": [-1.0, 1.0]},
+    },
+    "design": {"kind": "grid"},
+    "replicates": 20,
+    "days": 45,
+    "seed": 5,
+}
+CHUNK = 25
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def local_reference(tmp_path_factory):
+    """The sweep on the default local executor."""
+    return analysis.sweep(SPEC, out=tmp_path_factory.mktemp("local") / "out", workers=1, chunk_size=1000,
+                          events=True, quiet=True)
+
+
+def _assert_same(left, right):
+    pd.testing.assert_frame_equal(left.outcomes(), right.outcomes(), check_exact=True)
+    pd.testing.assert_frame_equal(left.events(), right.events(), check_exact=True)
+
+
+def test_local_cluster_gives_the_local_tables(local_reference, tmp_path):
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address="127.0.0.1:0") as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        results = analysis.sweep(SPEC, out=tmp_path / "out", scheduler=cluster.scheduler_address,
+                                 chunk_size=CHUNK, events=True, quiet=True)
+    assert results.manifest["runs"][-1]["executor"].startswith(f"Dask scheduler {cluster.scheduler_address}")
+    _assert_same(results, local_reference)
+
+
+def test_dask_flag_starts_a_loopback_cluster(local_reference, tmp_path):
+    results = analysis.sweep(SPEC, out=tmp_path / "out", dask=True, workers=2, chunk_size=CHUNK, events=True,
+                             quiet=True)
+    assert results.manifest["runs"][-1]["executor"].startswith("local Dask cluster tcp://127.0.0.1:")
+    _assert_same(results, local_reference)
+
+
+@pytest.fixture
+def scheduler_without_the_package(tmp_path):
+    """`dask scheduler` and `dask worker` subprocesses on 127.0.0.1; the worker cannot import `sim`.
+
+    The worker runs with ``python -S`` and only site-packages on its path, so the editable install of
+    this project is invisible to it: the model code must be sent by the client.
+    """
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    workdir = tmp_path / "cluster"
+    workdir.mkdir()
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--dashboard-address", "127.0.0.1:0", "--no-show"],
+        cwd=workdir, stdout=subprocess.DEVNULL, stderr=open(workdir / "scheduler.log", "w"))
+    env = dict(os.environ, PYTHONPATH=sysconfig.get_paths()["purelib"])
+    worker_check = subprocess.run([sys.executable, "-S", "-c", "import sim"], cwd=workdir, env=env,
+                                  capture_output=True)
+    assert worker_check.returncode != 0, "the worker's interpreter should not see the project"
+    worker = subprocess.Popen(
+        [sys.executable, "-S", "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+         "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--local-directory", str(workdir / "worker")],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "worker.log", "w"))
+    try:
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+        yield address
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+        for process in (worker, scheduler):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_scheduler_and_worker_subprocesses_get_the_model_code(local_reference, scheduler_without_the_package,
+                                                              tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "analysis.cli", "sweep", str(_spec_file(tmp_path)), "--out", str(out),
+               "--scheduler", scheduler_without_the_package, "--chunk-size", str(CHUNK), "--events"]
+    finished = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stderr
+    results = analysis.open_results(out)
+    assert "model code sent to workers" in results.manifest["runs"][-1]["executor"]
+    _assert_same(results, local_reference)
+
+
+def _spec_file(directory: Path) -> Path:
+    import yaml
+
+    path = directory / "on_dask.yaml"
+    path.write_text(yaml.safe_dump(SPEC))
+    return path
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2_before_anything_runs(tmp_path):
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    out = tmp_path / "out"
+    started = time.monotonic()
+    finished = subprocess.run(
+        [sys.executable, "-m", "analysis.cli", "sweep", str(_spec_file(tmp_path)), "--out", str(out),
+         "--scheduler", address, "--connect-timeout", "2"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 2
+    lines = finished.stderr.strip().splitlines()
+    assert len(lines) == 1, finished.stderr
+    assert lines[0].startswith(f"escalation sweep: error: --scheduler: cannot reach the Dask scheduler at {address}")
+    assert not out.exists()
+    assert time.monotonic() - started < 30
