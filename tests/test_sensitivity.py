@@ -1,0 +1,101 @@
+"""Sensitivity indices against functions whose indices are known analytically."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from SALib.sample import sobol as sobol_sample
+
+from analysis.sensitivity import (
+    factorial_indices,
+    ishigami,
+    ishigami_indices,
+    is_full_factorial,
+    rbd_fast_indices,
+    second_order_from_size,
+    sobol_indices,
+    sweep_sensitivity,
+)
+
+PROBLEM = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
+TRUE = ishigami_indices()  # S1 = 0.314, 0.442, 0; ST = 0.558, 0.442, 0.244
+
+
+def test_ishigami_reference_values():
+    assert TRUE["S1"] == pytest.approx([0.3139, 0.4424, 0.0], abs=1e-4)
+    assert TRUE["ST"] == pytest.approx([0.5576, 0.4424, 0.2437], abs=1e-4)
+
+
+def test_sobol_indices_of_ishigami():
+    X = sobol_sample.sample(PROBLEM, 1024, calc_second_order=False, seed=1)
+    table = sobol_indices(PROBLEM, ishigami(X), calc_second_order=False, seed=0)
+    for kind in ("S1", "ST"):
+        part = table[table["index"] == kind]
+        estimate, conf = part["value"].to_numpy(), part["conf"].to_numpy()
+        # tolerance: 0.06 absolute (Saltelli estimator with N = 1024), and the 95 % interval is informative
+        assert estimate == pytest.approx(TRUE[kind], abs=0.06)
+        assert np.all(conf < 0.15)
+
+
+def test_rbd_fast_first_order_of_ishigami_from_a_plain_random_sample():
+    X = np.random.default_rng(0).uniform(-np.pi, np.pi, (4000, 3))
+    table = rbd_fast_indices(PROBLEM, X, ishigami(X))
+    assert table["value"].to_numpy() == pytest.approx(TRUE["S1"], abs=0.06)
+
+
+def test_second_order_is_inferred_from_sample_size():
+    assert second_order_from_size(7 * 5, 3) is False   # N (D + 2)
+    assert second_order_from_size(7 * 8, 3) is True    # N (2D + 2)
+    with pytest.raises(ValueError):
+        second_order_from_size(7, 3)
+    with pytest.raises(ValueError, match="pass calc_second_order"):
+        second_order_from_size(64 * 5, 3)  # = 40 * 8: ambiguous
+
+
+def grid_worlds(function, replicates=400, noise=2.0, seed=0):
+    rng = np.random.default_rng(seed)
+    rows, point = [], 0
+    for a in (-1, 0, 1):
+        for b in (-1, 0, 1):
+            values = function(a, b) + rng.normal(0, noise, replicates)
+            rows += [(point, a, b, v) for v in values]
+            point += 1
+    return pd.DataFrame(rows, columns=["point", "a", "b", "y"])
+
+
+def test_factorial_indices_of_an_additive_function_with_replicate_noise():
+    # y = a + 2b on {-1, 0, 1}^2: Var = 2/3 + 4 * 2/3, so S1 = ST = 0.2 and 0.8; noise sd 2 per world is
+    # removed by the replicate-noise correction (tolerance 0.06, ~2 bootstrap half-widths)
+    table = factorial_indices(grid_worlds(lambda a, b: a + 2 * b), ["a", "b"], "y").set_index(["parameter", "index"])
+    for name, expected in (("a", 0.2), ("b", 0.8)):
+        for kind in ("S1", "ST"):
+            assert table.loc[(name, kind), "value"] == pytest.approx(expected, abs=0.06)
+            assert table.loc[(name, kind), "conf"] < 0.1
+
+
+def test_factorial_indices_of_a_pure_interaction():
+    # y = a * b: no first-order effect, everything is interaction (S1 = 0, ST = 1)
+    table = factorial_indices(grid_worlds(lambda a, b: 3 * a * b), ["a", "b"], "y").set_index(["parameter", "index"])
+    for name in ("a", "b"):
+        assert table.loc[(name, "S1"), "value"] == pytest.approx(0.0, abs=0.06)
+        assert table.loc[(name, "ST"), "value"] == pytest.approx(1.0, abs=0.06)
+
+
+def test_factorial_indices_refuse_pure_noise_and_check_completeness():
+    worlds = grid_worlds(lambda a, b: 0.0, noise=1.0)
+    with pytest.raises(ValueError):
+        factorial_indices(worlds, ["a", "b"], "y")
+    points = worlds.groupby("point").first()
+    assert is_full_factorial(points, ["a", "b"])
+    assert not is_full_factorial(points.iloc[:-1], ["a", "b"])
+
+
+def test_sweep_sensitivity_picks_the_method_and_refuses_constant_output():
+    X = sobol_sample.sample(PROBLEM, 256, calc_second_order=False, seed=2)
+    points = pd.DataFrame(X, columns=PROBLEM["names"]).assign(y=ishigami(X))
+    table, method = sweep_sensitivity(points, PROBLEM["names"], "y", "sobol", PROBLEM, calc_second_order=False)
+    assert "Sobol" in method and set(table["index"]) == {"S1", "ST"}
+    table, method = sweep_sensitivity(points.iloc[:-1], PROBLEM["names"], "y", "sobol", PROBLEM,
+                                      calc_second_order=False)
+    assert "RBD-FAST" in method and "impossible" in method
+    with pytest.raises(ValueError):
+        sweep_sensitivity(points.assign(y=1.0), PROBLEM["names"], "y", "lhs")
