@@ -611,20 +611,48 @@ def _resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]
     return merged
 
 
+def _format_location(location: list) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _expected_keys(valid: list[str]) -> str:
+    if not valid:
+        return ""
+    if len(valid) > 10:
+        return "; see `escalation schema` for the valid keys"
+    return f"; expected one of {', '.join(valid)}"
+
+
 def _describe_error(error: dict[str, Any], data: dict[str, Any]) -> tuple[str, str]:
-    location = [str(part) for part in error["loc"]]
+    location = list(error["loc"])
+    if len(location) > 2 and location[0] == "timeline" and isinstance(location[1], int):
+        del location[2]  # the event type pydantic adds for the discriminated union
     kind = error["type"]
+    key = _format_location(location)
     if kind == "extra_forbidden":
-        valid = _valid_keys_at(data, location[:-1])
-        key = ".".join(location)
-        return key, f"unknown key{_suggest(location[-1], valid)}; expected one of {', '.join(valid)}"
+        valid = _valid_keys_at(data, [str(p) for p in location[:-1]])
+        return key, f"unknown key{_suggest(str(location[-1]), valid)}{_expected_keys(valid)}"
     if kind == "union_tag_invalid":
-        return ".".join(location), f"unknown event type; {error['msg'].split(': ', 1)[-1]}"
+        ctx = error.get("ctx", {})
+        return key + ".type", f"unknown event type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    if kind == "missing":
+        return key, "missing required key"
+    message = error["msg"]
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+        match = re.match(r"^([\w\[\]\.]+): (.*)$", message)
+        if match and not location:
+            return match.group(1), match.group(2)
+        return key, message
     got = error.get("input")
-    got_text = "" if isinstance(got, dict) else f", got {got!r}"
-    message = error["msg"][0].lower() + error["msg"][1:]
-    message = message.replace("value error, ", "")
-    return ".".join(location), f"expected: {message}{got_text}"
+    got_text = "" if isinstance(got, (dict, list)) else f", got {got!r}"
+    if message.startswith("Input should be "):
+        rest = message.removeprefix("Input should be ")
+        message = "expected " + (rest if rest.startswith(("a ", "an ", "'", "at ")) else "a value " + rest)
+    return key, f"{message}{got_text}"
 
 
 def _valid_keys_at(data: dict[str, Any], location: list[str]) -> list[str]:
@@ -656,11 +684,7 @@ def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scena
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        key, message = _describe_error(first, data)
-        if first["type"] == "value_error" and key.endswith("timeline") is False and "timeline[" in message:
-            key, _, message = message.partition(": ")
-            message = f"expected: {message}"
+        key, message = _describe_error(error.errors(include_url=False)[0], data)
         raise ScenarioError(message, file=source, key=key or None) from None
 
 

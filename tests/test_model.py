@@ -1,0 +1,117 @@
+"""Model-level properties: batch independence, invariants over random parameters, consistent tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.model import EscalationModel
+from sim.runner import simulate
+from sim.scenario import load_scenario, parameter_paths
+from sim.seeds import derive_seeds
+
+
+def _world(result, world: int):
+    events = result.events[result.events["world"] == world].reset_index(drop=True)
+    series = result.series[result.series["world"] == world].reset_index(drop=True)
+    outcomes = result.outcomes[result.outcomes["world"] == world].reset_index(drop=True)
+    return events, series, outcomes
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "crisis_2019_2020"])
+def test_world_k_of_a_big_batch_equals_the_same_world_run_alone(scenario):
+    batch = simulate(scenario, n_worlds=1000, seed=42, days=200)
+    for k in (0, 137, 999):
+        alone = simulate(scenario, world_seeds=derive_seeds(42, [k]), world_ids=[k], days=200)
+        for got, want in zip(_world(batch, k), (alone.events, alone.series, alone.outcomes)):
+            pd.testing.assert_frame_equal(got.astype({c: str for c in got.select_dtypes("category")}),
+                                          want.astype({c: str for c in want.select_dtypes("category")}))
+
+
+def test_per_world_parameters_equal_the_same_scalar_runs():
+    values = np.array([0.0, 0.5, 1.0])
+    seeds = derive_seeds(3, np.arange(3))
+    swept = simulate("baseline", world_seeds=seeds, overrides={"quds_force.leash_strength": values}, days=150)
+    for k, value in enumerate(values):
+        alone = simulate("baseline", world_seeds=seeds[k:k + 1], world_ids=[k], days=150,
+                         overrides={"quds_force.leash_strength": value})
+        got = swept.outcomes[swept.outcomes["world"] == k].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, alone.outcomes)
+
+
+def test_one_world_is_an_ordinary_mesa_run():
+    model = EscalationModel("baseline", n_worlds=1, seed=5, days=30)
+    assert model.rng is not None and len(model.agents) == 4 + len(model.scenario.militias)
+    for _ in range(10):
+        model.step()
+    assert model.steps == 10 and model.running
+    model.run()
+    assert model.steps == 30 and not model.running
+    assert len(model.series_frame()) == 30
+
+
+NUMERIC = {path: info for path, info in parameter_paths(load_scenario("baseline")).items()
+           if info.kind == "float" and info.lo is not None and info.hi is not None}
+SAMPLED = sorted(NUMERIC)
+
+
+@st.composite
+def parameter_draws(draw):
+    chosen = draw(st.lists(st.sampled_from(SAMPLED), min_size=1, max_size=8, unique=True))
+    values = {}
+    for path in chosen:
+        info = NUMERIC[path]
+        hi = min(info.hi, info.lo + 50 * (1 + abs(info.lo)))
+        values[path] = draw(st.floats(info.lo, hi, allow_nan=False))
+    return values
+
+
+@given(overrides=parameter_draws(), seed=st.integers(0, 2**32), days=st.integers(1, 120),
+       scenario=st.sampled_from(["baseline", "crisis_2019_2020", "talks_2021"]))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_invariants_hold_for_random_parameters(overrides, seed, days, scenario):
+    first = simulate(scenario, n_worlds=6, seed=seed, days=days, overrides=overrides)
+    events, series, outcomes = first.events, first.series, first.outcomes
+    assert events["rung"].between(0, 7).all() and series["level"].between(0, 7).all()
+    assert outcomes["max_rung"].between(0, 7).all()
+    assert (events["day"] < days).all() and (series["day"] < days).all() and len(series) == 6 * days
+    for column in ("killed", "wounded"):
+        assert (events[column] >= 0).all()
+    counts = outcomes.select_dtypes("number").drop(columns=["seed"])
+    assert (counts.fillna(0) >= 0).all().all()
+    per_world = events.groupby("world")["rung"].max().reindex(outcomes["world"], fill_value=0)
+    assert np.array_equal(per_world.to_numpy(), outcomes["max_rung"].to_numpy())
+    attacks = (events["action"] == "attack").groupby(events["world"]).sum().reindex(outcomes["world"], fill_value=0)
+    assert np.array_equal(attacks.to_numpy(), outcomes["attacks"].to_numpy())
+    assert (series["leash_strength"].between(0, 1)).all()
+    again = simulate(scenario, n_worlds=6, seed=seed, days=days, overrides=overrides)
+    pd.testing.assert_frame_equal(first.outcomes, again.outcomes)
+    pd.testing.assert_frame_equal(first.events, again.events)
+
+
+def test_tables_agree_with_each_other(baseline_run):
+    events, series, outcomes = baseline_run.events, baseline_run.series, baseline_run.outcomes
+    attacks = events[events["action"] == "attack"]
+    assert series.groupby("world")["attacks"].sum().sum() == len(attacks) == outcomes["attacks"].sum()
+    assert series["us_killed"].sum() == outcomes["us_killed"].sum() == events.loc[
+        events["actor"].isin(["iran", *load_scenario("baseline").faction_keys]), "killed"].sum()
+    with_casualties = outcomes["first_day_rung_3"].notna()
+    assert (outcomes.loc[with_casualties, "max_rung"] >= 3).all()
+    assert (outcomes["attacks_rung_1"] + outcomes["attacks_rung_2"] + outcomes["attacks_rung_3"]
+            == outcomes["attacks"]).all()
+    faction_columns = [c for c in outcomes if c.startswith("attacks_") and not c.startswith("attacks_rung")]
+    assert (outcomes[faction_columns].sum(axis=1) == outcomes["attacks"]).all()
+    strikes = events[events["action"] == "strike_militia"].groupby("world").size()
+    assert strikes.sum() == outcomes["us_strikes"].sum()
+
+
+def test_baseline_stays_a_provocation_with_calibrated_rates(baseline_run):
+    """The baseline reproduces the record's order of magnitude (tolerances state the calibration band)."""
+    outcomes, events = baseline_run.outcomes, baseline_run.events
+    monthly = outcomes["attacks"].mean() / 12
+    assert 3.0 < monthly < 8.0  # brief: ~5 a month Oct 2019 - Jan 2020
+    attacks = events[events["action"] == "attack"]
+    assert 0.003 < (attacks["killed"] > 0).mean() < 0.03  # brief: ~1-3 % of attacks kill
+    assert 0.02 < (attacks["wounded"] > 0).mean() < 0.12  # brief: ~5-10 % injure
+    assert (outcomes["outcome"] == "confrontation").mean() < 0.02
