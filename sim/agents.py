@@ -116,11 +116,17 @@ class Militia(Actor):
         rate = (p["base_attack_rate"] * truce) * np.exp(log_rate) * directive * m.presence_today
         return rate + self.excitation
 
-    def step(self) -> None:
-        """One day: decay memories, then at most one of attack, threat or harassment per world.
+    def decide(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One day: decay memories, then choose at most one of attack, threat or harassment per world.
 
-        One keyed draw decides the day: it falls in the attack band with the attack probability, in the
-        threat band with the threat probability, in the harassment band with its probability.
+        One keyed draw decides the day: it falls in the attack band with the attack probability
+        ``1 - exp(-rate)``, in the threat band with the threat probability (public threats, rung 0, more
+        frequent with grievance: signalling, Schelling 1966), in the harassment band with its probability
+        (sieges and protests at the embassy, rung 1, more after the faction lost members: the Dec 2019
+        storming followed US strikes that killed ~25 KH members).
+
+        Returns:
+            Indices of the worlds where the faction attacks, threatens and harasses today.
         """
         m = self.model
         self.grievance *= self.grievance_decay
@@ -130,135 +136,146 @@ class Militia(Actor):
         u = np.where(m.active, self.uniform("day"), 2.0)
         attack_band = -np.expm1(-self.attack_rate())
         attacking = np.flatnonzero(u < attack_band)
-        if attacking.size:
-            self.attack(attacking)
         u -= attack_band
         threat_band = m.dyn["threat_rate"] * np.power(1.0 + self.grievance, m.dyn["grievance_weight"])
         threatening = np.flatnonzero((u >= 0) & (u < threat_band))
-        if threatening.size:
-            self.threaten(threatening)
         u -= threat_band
         harass_band = m.dyn["harassment_rate"] + m.dyn["harassment_per_member_killed"] * self.members_lost
         harassing = np.flatnonzero((u >= 0) & (u < harass_band))
-        if harassing.size:
-            self.harass(harassing)
-
-    def threaten(self, worlds: np.ndarray) -> None:
-        """Public threats (rung 0), more frequent with grievance (signalling: Schelling 1966)."""
-        self.model.record(worlds, self, Action.THREAT, "united_states", Rung.RHETORIC, side="militia")
+        return attacking, threatening, harassing
 
     def harass(self, worlds: np.ndarray) -> None:
-        """Harassment (rung 1): protests and sieges at the embassy, more after the faction lost members.
-
-        The Dec 2019 storming of the embassy compound followed US strikes that killed ~25 KH members
-        (domain brief, key dated events). Sieges put heavy pressure on the US.
-        """
+        """Harassment (rung 1) at the embassy; sieges put heavy pressure on the US."""
         m = self.model
         m.record(worlds, self, Action.SIEGE, "embassy", Rung.HARASSMENT, side="militia")
         m.united_states.perceive(worlds, pick(m.us["pressure_per_siege"], worlds), self.index, severity=1.5)
 
-    def choose_target(self, worlds: np.ndarray) -> np.ndarray:
+    # -- attacks of all factions, resolved together -----------------------------------------------------
+    # Each row is one attack: a world index and a faction index. Rows of one faction have distinct worlds;
+    # a world may attack from several factions on the same day. Draws are keyed per row by (world seed,
+    # day, faction, draw site), exactly as if each faction drew for itself.
+
+    @staticmethod
+    def choose_target(model: "EscalationModel", worlds, faction) -> np.ndarray:
         """Target: bases in Iraq or Syria, the embassy or convoys, by the scenario's weights."""
-        weights = stack_choices([self.model.dyn[f"target_mix.{t}"] for t in TARGET_NAMES], worlds)
+        weights = stack_choices([model.dyn[f"target_mix.{t}"] for t in TARGET_NAMES], worlds)
         cumulative = np.cumsum(weights, axis=-1)
-        u = self.uniform("target", worlds) * cumulative[..., -1]
+        u = model.row_uniform(worlds, faction, "target") * cumulative[..., -1]
         return (u[:, None] >= cumulative).sum(axis=1).clip(0, len(TARGET_NAMES) - 1)
 
-    def choose_weapon(self, worlds: np.ndarray, target: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def choose_weapon(model: "EscalationModel", worlds, faction, target) -> np.ndarray:
         """Weapon: roadside bombs on convoys; else rockets, drones or missiles as capability allows.
 
-        Capability ratchets up inside rungs 2-3 (stylized fact 7: rockets, then explosive drones in 2021).
+        Capability ratchets up inside rungs 2-3 (stylised fact 7: rockets, then explosive drones in 2021).
         """
-        d = self.model.dyn
-        capability = self.capability[worlds]
-        u = self.uniform("weapon", worlds)
-        missile = (capability >= Capability.MISSILES) & (u < pick(d["missile_share"], worlds))
-        drone_cut = pick(d["missile_share"], worlds) * (capability >= Capability.MISSILES) + pick(d["drone_share"], worlds)
+        d = model.dyn
+        capability = model.faction_rows(worlds, faction, "capability")
+        u = model.row_uniform(worlds, faction, "weapon")
+        missile_share = pick(d["missile_share"], worlds)
+        missile = (capability >= Capability.MISSILES) & (u < missile_share)
+        drone_cut = missile_share * (capability >= Capability.MISSILES) + pick(d["drone_share"], worlds)
         drone = ~missile & (capability >= Capability.DRONES) & (u < drone_cut)
         weapon = np.where(missile, 3, np.where(drone, 2, 1))
         return np.where(target == CONVOY, 0, weapon)
 
-    def attack(self, worlds: np.ndarray, forced: dict | None = None) -> None:
-        """Launch an attack meant as a signal; its outcome is drawn, so it can kill by accident.
+    @staticmethod
+    def draw_casualties(model: "EscalationModel", worlds, faction, weapon, target, intends_casualties):
+        """Outcome of attacks: intercepted, no casualties, wounded or killed (US personnel).
 
         Mechanism: Schelling's "threat that leaves something to chance" (1960): lethality is stochastic,
-        so a signal can cross the American-dead firebreak. Intent to cause casualties rises with
-        grievance. Claims under a front name give deniability (Carson 2018).
+        so a signal can cross the American-dead firebreak by accident; intent to cause casualties
+        multiplies it.
         """
-        m = self.model
-        d = m.dyn
-        if forced is None:
-            lethal_intent = np.minimum(
-                1.0, pick(self.traits["lethal_intent"], worlds) + pick(d["lethal_intent_per_grievance"], worlds) * self.grievance[worlds]
-            )
-            intends_casualties = self.uniform("intent", worlds) < lethal_intent
-            target = self.choose_target(worlds)
-            weapon = self.choose_weapon(worlds, target)
-            killed, wounded = self.draw_casualties(worlds, weapon, target, intends_casualties)
-        else:
-            intends_casualties = np.full(worlds.size, forced["killed"] + forced["wounded"] > 0)
-            target = np.full(worlds.size, TARGET_NAMES.index(forced["target"]))
-            weapon = np.full(worlds.size, WEAPON_NAMES.index(forced["weapon"]))
-            killed = np.full(worlds.size, forced["killed"], dtype=np.int64)
-            wounded = np.full(worlds.size, forced["wounded"], dtype=np.int64)
-        casualties = (killed + wounded) > 0
-        signal_rung = np.where(weapon == 0, Rung.HARASSMENT, Rung.ATTACK_NO_CASUALTIES)
-        rung = np.where(casualties, Rung.ATTACK_WITH_CASUALTIES, signal_rung)
-        intended = np.where(intends_casualties, Rung.ATTACK_WITH_CASUALTIES, signal_rung)
-        misperceived = ~casualties & (self.uniform("misperceive", worlds) < pick(m.us["misperception"], worlds))
-        perceived = np.where(misperceived, Rung.ATTACK_WITH_CASUALTIES, rung)
-        open_claim = self.uniform("claim", worlds) >= pick(self.traits["front_name_share"], worlds)
-        claimed_by = np.where(open_claim, m.name_code(self.key), self.front_code)
-        attributed = self.attribution(worlds, open_claim)
-        m.record(
-            worlds, self, Action.ATTACK, target=m.target_codes[target], rung=rung, weapon=m.weapon_codes[weapon],
-            killed=killed, wounded=wounded, claimed_by=claimed_by, intended=intended, perceived=perceived,
-            attributed_to=m.faction_codes[attributed], side="militia",
-        )
-        m.count_attacks(worlds, self.index, rung, killed, wounded)
-        self.excitation[worlds] += pick(d["self_excitation"], worlds) * (1.0 - pick(self.excitation_decay, worlds))
-        self.own_attack_memory[worlds] += 1.0
-        m.attack_memory[worlds] += 1.0
-        us = m.us
-        pressure = (
-            pick(us["pressure_per_attack"], worlds)
-            + pick(us["pressure_per_killed"], worlds) * killed
-            + pick(us["pressure_per_wounded"], worlds) * np.maximum(wounded, misperceived)
-        )
-        m.united_states.perceive(worlds, pressure, attributed, severity=perceived.astype(float) + killed)
-
-    def draw_casualties(self, worlds, weapon, target, intends_casualties) -> tuple[np.ndarray, np.ndarray]:
-        """Outcome of an attack: intercepted, no casualties, wounded or killed (US personnel)."""
-        m = self.model
-        d = m.dyn
+        d = model.dyn
         intercept, kill, wound = (
             select(stack_choices([d[f"lethality.{name}.{outcome}"] for name in WEAPON_NAMES], worlds), weapon)
             for outcome in ("intercept", "kill", "wound")
         )
         exposure = select(stack_choices([d[f"target_exposure.{t}"] for t in TARGET_NAMES], worlds), target)
         scale = exposure * np.where(intends_casualties, pick(d["lethal_intent_multiplier"], worlds), 1.0)
-        scale *= m.presence_today[worlds]
-        hit = self.uniform("intercept", worlds) >= intercept
-        u = self.uniform("lethality", worlds)
+        scale *= model.presence_today[worlds]
+        hit = model.row_uniform(worlds, faction, "intercept") >= intercept
+        u = model.row_uniform(worlds, faction, "lethality")
         p_kill = np.minimum(kill * scale, 1.0)
         p_wound = np.minimum(wound * scale, 1.0 - p_kill)
         killed_any = hit & (u < p_kill)
         wounded_any = hit & ~killed_any & (u < p_kill + p_wound)
-        killed = np.where(killed_any, 1 + self.poisson("killed", pick(d["killed_extra_mean"], worlds), worlds), 0)
-        wounded = np.where(
-            killed_any | wounded_any, wounded_any + self.poisson("wounded", pick(d["wounded_extra_mean"], worlds), worlds), 0
-        )
+        killed = np.where(killed_any, 1 + model.row_poisson(worlds, faction, "killed", pick(d["killed_extra_mean"], worlds)), 0)
+        extra_wounded = model.row_poisson(worlds, faction, "wounded", pick(d["wounded_extra_mean"], worlds))
+        wounded = np.where(killed_any | wounded_any, wounded_any + extra_wounded, 0)
         return killed, wounded
 
-    def attribution(self, worlds: np.ndarray, open_claim: np.ndarray) -> np.ndarray:
-        """Which faction the US blames: the claimant if open, else right with the attribution accuracy."""
-        m = self.model
-        n_factions = len(m.militias)
-        correct = open_claim | (self.uniform("attribution", worlds) < pick(m.us["attribution_accuracy"], worlds))
+    @staticmethod
+    def attribution(model: "EscalationModel", worlds, faction, open_claim) -> np.ndarray:
+        """Which faction the US blames: the claimant if open, else right with the attribution accuracy.
+
+        Front-name claims buy deniability (Carson 2018); misattribution sends US strikes at the wrong
+        faction, whose grievance then rises.
+        """
+        n_factions = len(model.militias)
         if n_factions == 1:
-            return np.full(worlds.size, self.index)
-        other = (self.index + 1 + (self.uniform("misattribute", worlds) * (n_factions - 1)).astype(int)) % n_factions
-        return np.where(correct, self.index, other)
+            return faction.copy()
+        accurate = model.row_uniform(worlds, faction, "attribution") < pick(model.us["attribution_accuracy"], worlds)
+        shift = 1 + (model.row_uniform(worlds, faction, "misattribute") * (n_factions - 1)).astype(int)
+        return np.where(open_claim | accurate, faction, (faction + shift) % n_factions)
+
+    @staticmethod
+    def resolve_attacks(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, forced: dict | None = None):
+        """Carry out the day's attacks: target, weapon, outcome, claim, attribution, then the US perceives.
+
+        Intent to cause casualties rises with grievance; a claim is open or under the faction's front
+        name; the US perceives each attack with noise (misperceived casualties, misattribution).
+        """
+        m = model
+        d = m.dyn
+        rows = worlds.size
+        if forced is None:
+            grievance = m.faction_rows(worlds, faction, "grievance")
+            lethal_intent = np.minimum(
+                1.0, m.trait_rows(worlds, faction, "lethal_intent") + pick(d["lethal_intent_per_grievance"], worlds) * grievance
+            )
+            intends_casualties = m.row_uniform(worlds, faction, "intent") < lethal_intent
+            target = Militia.choose_target(m, worlds, faction)
+            weapon = Militia.choose_weapon(m, worlds, faction, target)
+            killed, wounded = Militia.draw_casualties(m, worlds, faction, weapon, target, intends_casualties)
+        else:
+            intends_casualties = np.full(rows, forced["killed"] + forced["wounded"] > 0)
+            target = np.full(rows, TARGET_NAMES.index(forced["target"]))
+            weapon = np.full(rows, WEAPON_NAMES.index(forced["weapon"]))
+            killed = np.full(rows, forced["killed"], dtype=np.int64)
+            wounded = np.full(rows, forced["wounded"], dtype=np.int64)
+        casualties = (killed + wounded) > 0
+        signal_rung = np.where(weapon == 0, Rung.HARASSMENT, Rung.ATTACK_NO_CASUALTIES)
+        rung = np.where(casualties, Rung.ATTACK_WITH_CASUALTIES, signal_rung)
+        intended = np.where(intends_casualties, Rung.ATTACK_WITH_CASUALTIES, signal_rung)
+        misperceived = ~casualties & (m.row_uniform(worlds, faction, "misperceive") < pick(m.us["misperception"], worlds))
+        perceived = np.where(misperceived, Rung.ATTACK_WITH_CASUALTIES, rung)
+        open_claim = m.row_uniform(worlds, faction, "claim") >= m.trait_rows(worlds, faction, "front_name_share")
+        claimed_by = np.where(open_claim, m.faction_codes[faction], m.front_codes[faction])
+        attributed = Militia.attribution(m, worlds, faction, open_claim)
+        m.record(
+            worlds, m.faction_codes[faction], Action.ATTACK, target=m.target_codes[target], rung=rung,
+            weapon=m.weapon_codes[weapon], killed=killed, wounded=wounded, claimed_by=claimed_by, intended=intended,
+            perceived=perceived, attributed_to=m.faction_codes[attributed], side="militia",
+        )
+        m.count_attacks(worlds, faction, rung, killed, wounded)
+        us = m.us
+        pressure = (
+            pick(us["pressure_per_attack"], worlds)
+            + pick(us["pressure_per_killed"], worlds) * killed
+            + pick(us["pressure_per_wounded"], worlds) * np.maximum(wounded, misperceived)
+        )
+        severity = perceived.astype(float) + killed
+        np.add.at(m.attack_memory, worlds, 1.0)
+        for index in np.unique(faction):
+            rows_of = faction == index
+            group = worlds[rows_of]
+            militia = m.militias[index]
+            militia.excitation[group] += pick(d["self_excitation"], group) * (1.0 - pick(militia.excitation_decay, group))
+            militia.own_attack_memory[group] += 1.0
+            m.united_states.perceive(group, pressure[rows_of], attributed[rows_of], severity=severity[rows_of])
+
 
     def suffer_strike(self, worlds: np.ndarray, killed: np.ndarray, leader: bool = False) -> None:
         """Grievance after a US strike on the faction: revenge, and an urge to answer within days.

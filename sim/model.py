@@ -86,6 +86,8 @@ class EscalationModel(mesa.Model):
         self.target_codes = np.array([self.name_code(name) for name in TARGET_NAMES])
         self.weapon_codes = np.array([self.name_code(name) for name in WEAPON_NAMES])
         self.location_codes = np.array([self.name_code("iraq"), self.name_code("syria")])
+        self.front_codes = np.array([self.name_code(militia.front_name) for militia in self.militias])
+        self._trait_tables: dict[str, np.ndarray] = {}
         self._timeline = self._index_timeline()
 
     # -- set-up ------------------------------------------------------------------------------------------
@@ -184,6 +186,34 @@ class EscalationModel(mesa.Model):
         seeds = self.seeds if worlds is None else self.seeds[worlds]
         return keyed.poisson(seeds, self.day, actor, keyed.site_code(site), np.maximum(mean, 0.0))
 
+    def row_uniform(self, worlds: np.ndarray, faction: np.ndarray, site: str) -> np.ndarray:
+        """Uniforms for rows of (world, faction), each keyed by (world seed, day, that faction, site)."""
+        site_key = keyed.site_code(site)
+        keys = np.array([keyed.draw_key(self.day, militia.code, site_key) for militia in self.militias], dtype=np.uint64)
+        return keyed.uniform_keyed(self.seeds[worlds], keys[faction])
+
+    def row_poisson(self, worlds: np.ndarray, faction: np.ndarray, site: str, mean) -> np.ndarray:
+        """Poisson counts for rows of (world, faction), keyed like :meth:`row_uniform`."""
+        return keyed.poisson_from_uniform(self.row_uniform(worlds, faction, site), np.maximum(mean, 0.0))
+
+    def faction_rows(self, worlds: np.ndarray, faction: np.ndarray, attribute: str) -> np.ndarray:
+        """A militia state array (e.g. ``grievance``) read for rows of (world, faction)."""
+        values = np.empty(worlds.size)
+        for index in np.unique(faction):
+            rows = faction == index
+            values[rows] = getattr(self.militias[index], attribute)[worlds[rows]]
+        return values
+
+    def trait_rows(self, worlds: np.ndarray, faction: np.ndarray, trait: str) -> np.ndarray:
+        """A faction trait (e.g. ``lethal_intent``) for rows of (world, faction)."""
+        table = self._trait_tables.get(trait)
+        if table is None:
+            values = [self.values[f"militias.{key}.{trait}"] for key in self.scenario.faction_keys]
+            table = (np.asarray(values, dtype=float) if all(np.ndim(v) == 0 for v in values)
+                     else np.stack(np.broadcast_arrays(*values), axis=1))
+            self._trait_tables[trait] = table
+        return table[faction] if table.ndim == 1 else table[worlds, faction]
+
     # -- the day -----------------------------------------------------------------------------------------
 
     def step(self) -> None:
@@ -199,8 +229,18 @@ class EscalationModel(mesa.Model):
         self.quds_force.step()
         self.expected_retaliation_today = self.united_states.expected_retaliation()
         self.presence_today = self.united_states.presence()
-        for militia in self.militias:
-            militia.step()
+        plans = [militia.decide() for militia in self.militias]
+        attacking = [plan[0] for plan in plans]
+        if any(worlds.size for worlds in attacking):
+            faction = np.concatenate([np.full(worlds.size, index) for index, worlds in enumerate(attacking)])
+            Militia.resolve_attacks(self, np.concatenate(attacking), faction)
+        threatening = [plan[1] for plan in plans]
+        if any(worlds.size for worlds in threatening):
+            actors = np.concatenate([np.full(w.size, self.faction_codes[i]) for i, w in enumerate(threatening)])
+            self.record(np.concatenate(threatening), actors, Action.THREAT, "united_states", Rung.RHETORIC, side="militia")
+        for militia, (_, _, harassing) in zip(self.militias, plans):
+            if harassing.size:
+                militia.harass(harassing)
         self.united_states.step()
         self.iran.react()
         self._update_hostility()
@@ -234,7 +274,8 @@ class EscalationModel(mesa.Model):
                 target = QUDS_COMMANDER if event.target == "quds_force" else self.scenario.faction_keys.index(event.target)
                 self.kill_leader(worlds, np.full(worlds.size, target))
             elif isinstance(event, AttackEvent) and worlds.size:
-                self._militia(event.faction).attack(worlds, forced=event.model_dump())
+                faction = np.full(worlds.size, self.scenario.faction_keys.index(event.faction))
+                Militia.resolve_attacks(self, worlds, faction, forced=event.model_dump())
             elif isinstance(event, StrikeEvent) and worlds.size:
                 faction = self.scenario.faction_keys.index(event.faction)
                 self.strike_militia(worlds, np.full(worlds.size, faction), np.full(worlds.size, event.sites),
@@ -320,41 +361,44 @@ class EscalationModel(mesa.Model):
             self.at_war[war] = True
             self.active[war] = False
 
-    def count_attacks(self, worlds, faction_index, rung, killed, wounded) -> None:
-        """Tally militia attacks and their US casualties."""
-        self.outcome_counts["attacks"][worlds] += 1
+    def count_attacks(self, worlds, faction, rung, killed, wounded) -> None:
+        """Tally militia attacks (a world may appear once per faction) and their US casualties."""
+        np.add.at(self.outcome_counts["attacks"], worlds, 1)
         for r in (1, 2, 3):
-            self.outcome_counts[f"attacks_rung_{r}"][worlds] += rung == r
-        self.attacks_by_faction[worlds, faction_index] += 1
-        self.today_attacks[worlds] += 1
+            np.add.at(self.outcome_counts[f"attacks_rung_{r}"], worlds, rung == r)
+        self.attacks_by_faction[worlds, faction] += 1
+        np.add.at(self.today_attacks, worlds, 1)
         self.count_casualties(worlds, killed, wounded)
 
     def count_casualties(self, worlds, killed, wounded) -> None:
-        """Tally US casualties and the first day Americans died."""
-        self.outcome_counts["us_killed"][worlds] += killed
-        self.outcome_counts["us_wounded"][worlds] += wounded
-        self.today_us_killed[worlds] += killed
-        self.today_us_wounded[worlds] += wounded
-        first = self.first_day_us_killed[worlds]
-        self.first_day_us_killed[worlds] = np.where((first < 0) & (np.asarray(killed) > 0), self.day, first)
+        """Tally US casualties and the first day Americans died (worlds may repeat)."""
+        np.add.at(self.outcome_counts["us_killed"], worlds, killed)
+        np.add.at(self.outcome_counts["us_wounded"], worlds, wounded)
+        np.add.at(self.today_us_killed, worlds, killed)
+        np.add.at(self.today_us_wounded, worlds, wounded)
+        dead = worlds[np.asarray(killed) > 0]
+        self.first_day_us_killed[dead] = np.where(self.first_day_us_killed[dead] < 0, self.day, self.first_day_us_killed[dead])
 
     def record(self, worlds, actor, action: Action, target, rung, *, weapon="", killed=0, wounded=0, claimed_by="",
                intended=None, perceived=None, attributed_to="", side: str, location="") -> None:
-        """Record one action in the given worlds: the event rows, the day's level and the outcome tallies."""
+        """Record one action in the given worlds (which may repeat): event rows, the day's level, tallies.
+
+        ``actor`` is an agent, or an array of vocabulary codes (one per row).
+        """
         rung_array = np.broadcast_to(np.asarray(rung, dtype=np.int8), worlds.shape)
         self.events.append(
-            self.world_ids[worlds], self.day, actor=actor.key, action=action.value, target=target, rung=rung_array,
+            self.world_ids[worlds], self.day, actor=getattr(actor, "key", actor), action=action.value, target=target, rung=rung_array,
             weapon=weapon, killed=killed, wounded=wounded, claimed_by=claimed_by,
             intended=rung_array if intended is None else intended,
             perceived=rung_array if perceived is None else perceived,
             attributed_to=attributed_to, location=location,
         )
-        self.today_level[worlds] = np.maximum(self.today_level[worlds], rung_array)
+        np.maximum.at(self.today_level, worlds, rung_array)
         score = ESCALATION_WEIGHTS[rung_array]
-        self.today_score[worlds] += score
+        np.add.at(self.today_score, worlds, score)
         if side in SIDES:
-            self.today_side_score[SIDES.index(side), worlds] += score
-        self.max_rung[worlds] = np.maximum(self.max_rung[worlds], rung_array)
+            np.add.at(self.today_side_score[SIDES.index(side)], worlds, score)
+        np.maximum.at(self.max_rung, worlds, rung_array)
         for r in ((int(rung),) if np.ndim(rung) == 0 else np.unique(rung_array)):
             group = worlds if np.ndim(rung) == 0 else worlds[rung_array == r]
             first = self.first_day_at_rung[group, r]

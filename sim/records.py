@@ -81,18 +81,18 @@ class EventLog:
             else:
                 dtype = np.int8 if name in ("rung", "intended", "perceived") else np.int32
                 data[name] = np.concatenate(chunks).astype(dtype) if chunks else np.zeros(0, dtype=dtype)
-        frame = pd.DataFrame(data)
+        frame = pd.DataFrame(data, copy=False)
         order = np.lexsort((np.arange(len(frame)), frame["day"].to_numpy(), frame["world"].to_numpy()))
         return frame.iloc[order].reset_index(drop=True)
 
 
 class SeriesBuffer:
-    """Preallocated (days x worlds) arrays of the daily series."""
+    """Preallocated (worlds x days) arrays of the daily series (world-major, so the long table is a view)."""
 
     def __init__(self, days: int, n_worlds: int, enabled: bool = True):
         self.enabled = enabled
         self.days_written = 0
-        shape = (days, n_worlds) if enabled else (0, n_worlds)
+        shape = (n_worlds, days) if enabled else (n_worlds, 0)
         self.columns = {
             name: np.zeros(shape, dtype=np.int32 if name in INTEGER_SERIES else np.float32) for name in SERIES_COLUMNS
         }
@@ -102,7 +102,7 @@ class SeriesBuffer:
         if not self.enabled:
             return
         for name, column in self.columns.items():
-            column[day] = values[name]
+            column[:, day] = values[name]
         self.days_written = day + 1
 
     def frame(self, world_ids: np.ndarray) -> pd.DataFrame:
@@ -114,5 +114,5 @@ class SeriesBuffer:
             "day": np.tile(np.arange(days, dtype=np.int32), n_worlds),
         }
         for name, column in self.columns.items():
-            data[name] = column[:days].T.reshape(-1)
-        return pd.DataFrame(data)
+            data[name] = column[:, :days].reshape(-1)
+        return pd.DataFrame(data, copy=False)

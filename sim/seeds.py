@@ -49,6 +49,12 @@ def draw_key(day: int, actor: int, site: int) -> int:
     return _mix_int(_mix_int(_mix_int(day) ^ actor) ^ site)
 
 
+def uniform_keyed(seeds: np.ndarray, keys: np.ndarray | int) -> np.ndarray:
+    """Uniforms in [0, 1) for seeds with precomputed draw keys (one key, or one per seed)."""
+    z = _mix_array(seeds ^ np.asarray(keys, dtype=np.uint64))
+    return (z >> np.uint64(11)).astype(np.float64) * _TWO_POW_MINUS_53
+
+
 def uniform(seeds: np.ndarray, day: int, actor: int, site: int) -> np.ndarray:
     """One uniform number in [0, 1) per world for the given (day, actor, draw site).
 
@@ -61,13 +67,16 @@ def uniform(seeds: np.ndarray, day: int, actor: int, site: int) -> np.ndarray:
     Returns:
         float64 array of the shape of ``seeds``.
     """
-    z = _mix_array(seeds ^ np.uint64(draw_key(day, actor, site)))
-    return (z >> np.uint64(11)).astype(np.float64) * _TWO_POW_MINUS_53
+    return uniform_keyed(seeds, draw_key(day, actor, site))
 
 
 def poisson(seeds: np.ndarray, day: int, actor: int, site: int, mean: np.ndarray | float) -> np.ndarray:
     """One Poisson count per world by inversion of a keyed uniform (fine for means below ~30)."""
-    u = uniform(seeds, day, actor, site)
+    return poisson_from_uniform(uniform(seeds, day, actor, site), mean)
+
+
+def poisson_from_uniform(u: np.ndarray, mean: np.ndarray | float) -> np.ndarray:
+    """Poisson counts by inversion of the given uniforms."""
     mean = np.broadcast_to(np.asarray(mean, dtype=np.float64), u.shape)
     term = np.exp(-mean)
     cumulative = term.copy()

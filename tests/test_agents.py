@@ -73,7 +73,9 @@ def test_attack_outcomes_follow_the_lethality_table():
         model = fresh(n, overrides=overrides)
         militia = kh(model)
         worlds = np.arange(n)
-        killed, wounded = militia.draw_casualties(worlds, np.ones(n, int), np.zeros(n, int), np.zeros(n, bool))
+        faction = np.full(n, militia.index)
+        killed, wounded = militia.draw_casualties(model, worlds, faction, np.ones(n, int), np.zeros(n, int),
+                                                  np.zeros(n, bool))
         assert (killed > 0).mean() == expect_killed
         if expect_killed == 0:
             assert wounded.sum() == 0
@@ -85,8 +87,9 @@ def test_lethal_intent_raises_casualties():
     militia = kh(model)
     worlds = np.arange(n)
     weapon, target = np.ones(n, int), np.zeros(n, int)
-    signal = militia.draw_casualties(worlds, weapon, target, np.zeros(n, bool))[0]
-    meant = militia.draw_casualties(worlds, weapon, target, np.ones(n, bool))[0]
+    faction = np.full(n, militia.index)
+    signal = militia.draw_casualties(model, worlds, faction, weapon, target, np.zeros(n, bool))[0]
+    meant = militia.draw_casualties(model, worlds, faction, weapon, target, np.ones(n, bool))[0]
     # kill 0.01 x (1 - intercept 0.25) = 0.0075 vs x4 = 0.03; standard errors ~0.0006 and ~0.0012
     assert abs((signal > 0).mean() - 0.0075) < 0.003
     assert abs((meant > 0).mean() - 0.03) < 0.006
@@ -98,12 +101,28 @@ def test_weapons_follow_the_capability_ratchet():
     militia = kh(model)
     worlds = np.arange(n)
     target = np.zeros(n, int)
-    assert set(np.unique(militia.choose_weapon(worlds, target))) == {1}  # rockets only at first
+    faction = np.full(n, militia.index)
+    assert set(np.unique(militia.choose_weapon(model, worlds, faction, target))) == {1}  # rockets only at first
     militia.capability[:] = 2
-    weapons = militia.choose_weapon(worlds, target)
+    weapons = militia.choose_weapon(model, worlds, faction, target)
     assert set(np.unique(weapons)) == {1, 2, 3}
     assert abs((weapons == 3).mean() - 0.15) < 0.03 and abs((weapons == 2).mean() - 0.45) < 0.03
-    assert set(np.unique(militia.choose_weapon(worlds, np.full(n, 3)))) == {0}  # convoys: roadside bombs
+    assert set(np.unique(militia.choose_weapon(model, worlds, faction, np.full(n, 3)))) == {0}  # convoys: roadside bombs
+
+
+def test_attacks_of_several_factions_in_one_world_are_all_counted():
+    model = fresh(3)
+    worlds = np.array([0, 0, 0, 2])
+    faction = np.array([0, 1, 2, 0])
+    model.presence_today = model.united_states.presence()
+    from sim.agents import Militia
+
+    Militia.resolve_attacks(model, worlds, faction, forced={"killed": 1, "wounded": 0, "weapon": "rockets",
+                                                           "target": "base_iraq"})
+    assert list(model.outcome_counts["attacks"]) == [3, 0, 1]
+    assert list(model.outcome_counts["us_killed"]) == [3, 0, 1]
+    assert list(model.max_rung) == [3, 0, 3] and model.today_score[0] == 3 * 20.0
+    assert model.united_states.pressure[0] == pytest.approx(3 * (0.15 + 6.0))
 
 
 def test_front_name_claims_blur_attribution():
@@ -111,8 +130,9 @@ def test_front_name_claims_blur_attribution():
     model = fresh(n)
     militia = kh(model)
     worlds = np.arange(n)
-    assert (militia.attribution(worlds, np.ones(n, bool)) == militia.index).all()
-    blurred = militia.attribution(worlds, np.zeros(n, bool))
+    faction = np.full(n, militia.index)
+    assert (militia.attribution(model, worlds, faction, np.ones(n, bool)) == militia.index).all()
+    blurred = militia.attribution(model, worlds, faction, np.zeros(n, bool))
     assert abs((blurred == militia.index).mean() - 0.75) < 0.02  # attribution_accuracy 0.75
 
 

@@ -1,0 +1,70 @@
+"""Benchmark of the core model (issue 2): 10,000 worlds x 365 days of the baseline on one core.
+
+Measures, in one run: the time to simulate 10,000 worlds with outcomes only and with all three tables,
+and the cost per world at 1 world against 10,000 (the vectorisation gain). Writes
+benchmarks/results/model.json and prints a table. Usage: python benchmarks/bench_model.py [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from sim.runner import simulate  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+
+
+def best_of(repeat: int, **kwargs) -> tuple[float, float]:
+    """Best wall and CPU seconds of ``repeat`` runs of simulate(**kwargs)."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        simulate(**kwargs)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is kept")
+    parser.add_argument("--worlds", type=int, default=10_000)
+    args = parser.parse_args()
+    scenario = load_scenario("baseline")
+    simulate(scenario, n_worlds=100, seed=0, days=30)  # warm-up: imports and caches
+    rows = {}
+    rows["outcomes only"] = best_of(args.repeat, scenario=scenario, n_worlds=args.worlds, seed=1,
+                                    collect_events=False, collect_series=False)
+    rows["all three tables"] = best_of(args.repeat, scenario=scenario, n_worlds=args.worlds, seed=1)
+    rows["one world"] = best_of(max(args.repeat, 5), scenario=scenario, n_worlds=1, seed=1,
+                                collect_events=False, collect_series=False)
+    per_world_one = rows["one world"][0]
+    per_world_many = rows["outcomes only"][0] / args.worlds
+    result = {
+        "worlds": args.worlds, "days": scenario.days, "scenario": "baseline",
+        "seconds": {name: {"wall": round(w, 3), "cpu": round(c, 3)} for name, (w, c) in rows.items()},
+        "cost_per_world_ratio": round(per_world_one / per_world_many, 1),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "processor": platform.machine()},
+        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
+    out = Path(__file__).parent / "results" / "model.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{'measurement':<40} {'wall s':>8} {'cpu s':>8}")
+    for name, (wall, cpu) in rows.items():
+        label = f"{name} ({1 if name == 'one world' else args.worlds:,} x {scenario.days} days)"
+        print(f"{label:<40} {wall:8.3f} {cpu:8.3f}")
+    print(f"cost per world, 1 world vs {args.worlds:,}: {result['cost_per_world_ratio']:.0f}x lower at {args.worlds:,} "
+          f"(goal: >= 100x); 10,000 worlds in {rows['all three tables'][0]:.2f} s with all tables (goal: < 5 s)")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
