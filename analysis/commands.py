@@ -32,7 +32,7 @@ def run(scenario: str, worlds: int = 1000, seed: int = 0, days: int | None = Non
     Returns:
         The results handle (``analysis.store.Results``) with events, series and outcomes.
     """
-    from analysis.jobs import batch
+    from analysis.jobs import execute, plan_batch
 
     if worlds < 1:
         raise InputError(f"expected a positive number of worlds, got {worlds}", key="--worlds")
@@ -41,7 +41,8 @@ def run(scenario: str, worlds: int = 1000, seed: int = 0, days: int | None = Non
     loaded = load_scenario(scenario)
     if out is None:
         out = Path("results") / (f"run-{loaded.name}-n{worlds}-s{seed}" + (f"-d{days}" if days else ""))
-    return batch([scenario], worlds, seed, days=days, out=out, workers=workers, series=True, events=True, quiet=quiet)
+    plan = plan_batch([scenario], worlds, seed, days)
+    return execute(plan, out, workers=workers, series=True, events=True, quiet=quiet, label=f"escalation run {loaded.name}")
 
 
 def summary_text(results, timeline_world: int | None = None, max_events: int = 18) -> str:

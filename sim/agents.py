@@ -527,10 +527,19 @@ class UnitedStates(Actor):
             m.record(worlds[warning], self, Action.WARNING, m.faction_codes[target[warning]], Rung.RHETORIC,
                      side="us_militia")
         self.pressure[worlds] = np.where(kinetic, self.pressure[worlds] * (1 - pick(p["pressure_discharge"], worlds)), self.pressure[worlds])
+        self.clear_pending(worlds)
+
+    def clear_pending(self, worlds: np.ndarray) -> None:
+        """Forget the pending response decision (it was made)."""
         self.response_due[worlds] = -1
         self.response_target[worlds] = -1
         self.response_severity[worlds] = 0.0
         self.iran_struck[worlds] = False
+
+    def answered(self, worlds: np.ndarray) -> None:
+        """A kinetic answer that happened outside the decision rule (a scripted strike): relieve pressure."""
+        self.pressure[worlds] *= 1 - pick(self.p["pressure_discharge"], worlds)
+        self.clear_pending(worlds)
 
     def strike_iran(self, worlds: np.ndarray) -> None:
         """A direct strike on Iranian forces or soil (rung 6, across the Iranian firebreak)."""

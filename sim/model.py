@@ -273,6 +273,7 @@ class EscalationModel(mesa.Model):
             elif isinstance(event, LeaderKilledEvent) and worlds.size:
                 target = QUDS_COMMANDER if event.target == "quds_force" else self.scenario.faction_keys.index(event.target)
                 self.kill_leader(worlds, np.full(worlds.size, target))
+                self.united_states.answered(worlds)
             elif isinstance(event, AttackEvent) and worlds.size:
                 faction = np.full(worlds.size, self.scenario.faction_keys.index(event.faction))
                 Militia.resolve_attacks(self, worlds, faction, forced=event.model_dump())
@@ -280,6 +281,7 @@ class EscalationModel(mesa.Model):
                 faction = self.scenario.faction_keys.index(event.faction)
                 self.strike_militia(worlds, np.full(worlds.size, faction), np.full(worlds.size, event.sites),
                                     np.full(worlds.size, event.killed), np.full(worlds.size, event.location == "syria"))
+                self.united_states.answered(worlds)
             elif isinstance(event, SiegeEvent) and worlds.size:
                 self._militia(event.faction).harass(worlds)
             elif isinstance(event, DrawdownEvent):

@@ -115,3 +115,10 @@ def test_baseline_stays_a_provocation_with_calibrated_rates(baseline_run):
     assert 0.003 < (attacks["killed"] > 0).mean() < 0.03  # brief: ~1-3 % of attacks kill
     assert 0.02 < (attacks["wounded"] > 0).mean() < 0.12  # brief: ~5-10 % injure
     assert (outcomes["outcome"] == "confrontation").mean() < 0.02
+
+
+def test_a_scripted_us_strike_counts_as_the_us_answer():
+    """The 2019-12-29 strikes answer the scripted contractor death: no second, model-made strike that day."""
+    result = simulate("crisis_2019_2020", n_worlds=300, seed=4, days=95)
+    strikes = result.events[(result.events["action"] == "strike_militia") & (result.events["day"] == 89)]
+    assert len(strikes) == 300 and (strikes["killed"] == 25).all()
