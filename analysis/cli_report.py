@@ -1,0 +1,58 @@
+"""The ``report`` and ``thesis`` sub-commands (thin wrappers over :mod:`analysis.report` and :mod:`analysis.thesis`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+THRESHOLD_HELP = "largest P(confrontation) compatible with the thesis, strictly between 0 and 1 (default 0.05)"
+
+
+def register(subparsers) -> None:
+    """Add ``report`` and ``thesis``."""
+    report = subparsers.add_parser(
+        "report", help="write a self-contained HTML report (plus PNG/SVG figures and CSV tables) of results",
+        description="Compare one or more results directories (batches or sweeps) side by side: outcome "
+                    "classes with 95 % intervals, distributions, escalation fan charts, time to first strike "
+                    "and first American death, strike-to-attack ratio; for sweeps also P(confrontation) over "
+                    "the parameters, sensitivity indices and PRIM scenario discovery. The report is written to "
+                    "a temporary directory and renamed into place.")
+    report.add_argument("results", nargs="+", metavar="RESULTS_DIR", help="results directories (batch or sweep)")
+    report.add_argument("--out", default="report", metavar="DIR",
+                        help="output directory (default: ./report); replaced only if it holds an earlier report")
+    report.add_argument("--threshold", default="0.05", metavar="P", help=THRESHOLD_HELP)
+    report.set_defaults(func=run_report)
+
+    test = subparsers.add_parser(
+        "thesis", help="test 'provocation, not confrontation': is P(confrontation) below the threshold?",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print, per scenario (and for a sweep, per share of the parameter space), whether the "
+                    "thesis holds: the exact 95 % interval's upper bound for P(confrontation) below the "
+                    "threshold -> holds; its lower bound above it -> fails; otherwise inconclusive, with the "
+                    "number of worlds that would settle it.",
+        epilog="exit codes: 0 holds everywhere, 1 fails somewhere (a scenario or a sweep point), "
+               "3 inconclusive (fails nowhere, unsettled somewhere), 2 bad input")
+    test.add_argument("results", nargs="+", metavar="RESULTS_DIR", help="results directories (batch or sweep)")
+    test.add_argument("--threshold", default="0.05", metavar="P", help=THRESHOLD_HELP)
+    test.set_defaults(func=run_thesis)
+
+
+def run_report(args) -> int:
+    """Build the report; prints where it went. Returns 0."""
+    from analysis.report import build_report
+
+    path = build_report(args.results, args.out, args.threshold)
+    print(f"report written to {path}")
+    return 0
+
+
+def run_thesis(args) -> int:
+    """Print the verdicts; the exit code is 0 holds, 1 fails, 3 inconclusive."""
+    from analysis import thesis
+    from analysis.resultsets import load_result_sets
+    from analysis.stats import check_threshold
+
+    threshold = check_threshold(args.threshold)
+    verdicts = [thesis.evaluate(s, threshold) for s in load_result_sets(args.results)]
+    sys.stdout.write(thesis.report_text(verdicts, threshold) + "\n")
+    return thesis.EXIT_CODES[thesis.overall(verdicts)]

@@ -1,0 +1,149 @@
+"""The thesis test: does "provocation, not confrontation" hold in these results?
+
+Definition printed with every verdict:
+
+* **confrontation** (docs/architecture.md): open war (rung 7), or both the United States and Iran struck
+  each other's state directly (rung 6 by each side) within the horizon.
+* **the thesis** holds for a set of worlds when P(confrontation) over the horizon is below the threshold
+  (default 5 %).
+* **verdict**: from the exact 95 % Clopper-Pearson interval for P(confrontation) (with zero
+  confrontations in n worlds, the exact one-sided 95 % upper bound 1 - 0.05^(1/n)): **holds** if the upper
+  bound is below the threshold, **fails** if the lower bound is above it, **inconclusive** otherwise, with
+  the number of worlds that would settle it if the observed share held.
+* **sweeps**: the verdict is taken at every design point (its replicates); the report gives the share of
+  design points (= share of the sampled parameter space) where it holds, fails or is inconclusive, and the
+  pooled verdict over all worlds of the sweep (P(confrontation) averaged over the sampled space). A
+  sweep's own verdict is pointwise: fails if it fails at any point, holds if it holds at every point,
+  inconclusive otherwise.
+
+Exit codes of ``escalation thesis``: 0 holds everywhere, 1 fails somewhere (in any scenario or at any
+sweep point), 3 inconclusive (nowhere fails, somewhere unsettled), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from analysis.resultsets import ResultSet
+from analysis.stats import ThesisVerdict, thesis_verdict
+from analysis.sweepstats import event_indicator, point_table, pooled_verdict, space_verdict_shares
+
+EXIT_CODES = {"holds": 0, "fails": 1, "inconclusive": 3}
+
+DEFINITION = (
+    "confrontation = open war (rung 7), or both the United States and Iran struck each other's state "
+    "directly (rung 6 by each side) within the horizon (docs/architecture.md)."
+)
+
+
+def rule(threshold: float) -> str:
+    """The verdict rule in words."""
+    return (
+        f"Thesis \"provocation, not confrontation\": P(confrontation over the horizon) < {threshold:.4g} "
+        f"({threshold:.1%}). Interval: exact 95 % Clopper-Pearson for P(confrontation); with 0 confrontations "
+        f"in n worlds, the exact one-sided 95 % upper bound 1 - 0.05^(1/n). HOLDS if the upper bound < "
+        f"{threshold:.1%}; FAILS if the lower bound > {threshold:.1%}; otherwise INCONCLUSIVE. For a sweep "
+        f"the verdict is taken per design point: FAILS if it fails at any point, HOLDS if it holds at every "
+        f"point, otherwise INCONCLUSIVE."
+    )
+
+
+@dataclass
+class SetVerdict:
+    """The verdict for one result set (a batch scenario, or a sweep's scenario).
+
+    Attributes:
+        result_set: the set tested.
+        verdict: holds, fails or inconclusive (pointwise for sweeps).
+        pooled: the verdict over all worlds of the set pooled.
+        space: for sweeps, ``sweepstats.space_verdict_shares`` (None for batches).
+    """
+
+    result_set: ResultSet
+    verdict: str
+    pooled: ThesisVerdict
+    space: dict | None = None
+
+
+def evaluate(result_set: ResultSet, threshold: float) -> SetVerdict:
+    """The thesis verdict for one result set."""
+    if result_set.kind != "sweep" or not result_set.parameters:
+        hits = event_indicator(result_set.outcomes, "confrontation")
+        pooled = thesis_verdict(int(hits.sum()), len(hits), threshold)
+        return SetVerdict(result_set, pooled.verdict, pooled)
+    pooled = pooled_verdict(result_set.outcomes, threshold)
+    points = point_table(result_set.outcomes, result_set.parameters, threshold=threshold)
+    space = space_verdict_shares(points, threshold)
+    if space["fails"] > 0:
+        verdict = "fails"
+    elif space["holds"] == 1.0:
+        verdict = "holds"
+    else:
+        verdict = "inconclusive"
+    return SetVerdict(result_set, verdict, pooled, space)
+
+
+def overall(verdicts: list[SetVerdict]) -> str:
+    """Fails if any set fails, holds if all hold, else inconclusive."""
+    kinds = {v.verdict for v in verdicts}
+    if "fails" in kinds:
+        return "fails"
+    if kinds == {"holds"}:
+        return "holds"
+    return "inconclusive"
+
+
+def _interval_text(v: ThesisVerdict) -> str:
+    return (f"{v.confrontations}/{v.worlds} worlds in confrontation; P(confrontation) = {v.share:.2%}, "
+            f"95 % interval [{v.lower:.2%}, {v.upper:.2%}]")
+
+
+def _settle_text(v: ThesisVerdict) -> str:
+    if v.verdict != "inconclusive":
+        return ""
+    if v.worlds_to_settle is None:
+        return ("; no number of worlds settles it: the observed share equals the threshold"
+                if abs(v.share - v.threshold) < 1e-12 else "; more than 10^9 worlds would be needed")
+    more = v.worlds_to_settle - v.worlds
+    side = "hold" if v.share < v.threshold else "fail"
+    return (f"; about {v.worlds_to_settle:,} worlds in total ({more:,} more) would settle it "
+            f"(it would {side}) if the observed share held")
+
+
+def describe(verdict: SetVerdict) -> list[str]:
+    """Lines of text for one result set's verdict."""
+    s = verdict.result_set
+    incomplete = "" if s.complete else f"; INCOMPLETE store: {s.worlds_done} of {s.worlds_total} worlds"
+    head = f"{s.label} [{s.path}, {s.kind}, {len(s.outcomes)} worlds, {s.days} days{incomplete}]"
+    if verdict.space is None:
+        p = verdict.pooled
+        return [head, f"  {_interval_text(p)} -> {p.verdict.upper()}{_settle_text(p)}"]
+    sp, p = verdict.space, verdict.pooled
+    lines = [head + f" {s.design_kind} design over {', '.join(s.parameters)}"]
+    lines.append(f"  per design point ({sp['points']} points x median {sp['replicates']:.0f} worlds): holds on "
+                 f"{sp['holds']:.1%} of the sampled space, fails on {sp['fails']:.1%}, inconclusive on "
+                 f"{sp['inconclusive']:.1%}")
+    if sp["inconclusive"] > 0:
+        if sp["replicates_to_settle_median"] is not None:
+            lines.append(f"  settling the inconclusive points at their observed shares would take a median of "
+                         f"{sp['replicates_to_settle_median']:,.0f} worlds per point (up to "
+                         f"{sp['replicates_to_settle_max']:,})"
+                         + (f"; {sp['unsettleable_points']} points sit exactly at the threshold"
+                            if sp["unsettleable_points"] else ""))
+        else:
+            lines.append("  no number of worlds settles the inconclusive points at their observed shares")
+    lines.append(f"  pooled over the sampled space: {_interval_text(p)} -> {p.verdict.upper()}{_settle_text(p)}")
+    lines.append(f"  sweep verdict (pointwise): {verdict.verdict.upper()}")
+    return lines
+
+
+def report_text(verdicts: list[SetVerdict], threshold: float) -> str:
+    """The full text ``escalation thesis`` prints."""
+    lines = [textwrap.fill(rule(threshold), 100), textwrap.fill(f"Definition: {DEFINITION}", 100), ""]
+    for v in verdicts:
+        lines.extend(describe(v))
+    final = overall(verdicts)
+    lines += ["", f"Overall: {final.upper()} (exit code {EXIT_CODES[final]}: 0 holds everywhere, 1 fails "
+                  f"somewhere, 3 inconclusive, 2 bad input)"]
+    return "\n".join(lines)

@@ -1,0 +1,217 @@
+"""Every figure renders from synthetic contract tables; chart helpers compute the right numbers."""
+
+import io
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from analysis import charts, palette, stats, sweepstats
+from analysis.discovery import prim
+from analysis.report import strike_ratios
+
+
+def synthetic_outcomes(label: str, n: int, seed: int, days: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    max_rung = rng.choice(8, size=n, p=[0.02, 0.03, 0.2, 0.25, 0.4, 0.05, 0.04, 0.01])
+    outcome = np.select([max_rung >= 7, max_rung >= 5, max_rung >= 2], ["confrontation", "crisis", "provocation"],
+                        "quiet")
+    attacks = rng.poisson(40, n)
+    strike_day = np.where(rng.random(n) < 0.7, rng.integers(0, days, n), -1)
+    killed_day = np.where(rng.random(n) < 0.3, rng.integers(0, days, n), -1)
+    return pd.DataFrame({
+        "label": label, "world": np.arange(n), "scenario": label, "days": days, "max_rung": max_rung,
+        "outcome": outcome, "attacks": attacks, "us_strikes": rng.binomial(attacks, 0.04),
+        "us_killed": rng.poisson(0.5, n), "militia_killed": rng.poisson(8, n),
+        "first_day_us_strike": pd.array(np.where(strike_day < 0, None, strike_day), dtype="Int32"),
+        "first_day_us_killed": pd.array(np.where(killed_day < 0, None, killed_day), dtype="Int32"),
+    })
+
+
+def synthetic_series(label: str, worlds: int, days: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    level = np.minimum(7, np.maximum.accumulate(rng.poisson(0.02, (worlds, days)), axis=1) + rng.integers(0, 3, (worlds, 1)))
+    return pd.DataFrame({"label": label, "world": np.repeat(np.arange(worlds), days),
+                         "day": np.tile(np.arange(days), worlds), "level_30d": level.ravel()})
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    return pd.concat([synthetic_outcomes("baseline", 400, 1), synthetic_outcomes("hawkish", 300, 2)],
+                     ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def series():
+    return pd.concat([synthetic_series("baseline", 50, 90, 3), synthetic_series("hawkish", 40, 90, 4)],
+                     ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    rng = np.random.default_rng(5)
+    levels = np.linspace(0.2, 1.0, 5)
+    grid = np.array(np.meshgrid(levels, [1.0, 2.0, 3.0])).reshape(2, -1).T
+    frame = pd.DataFrame(np.repeat(grid, 60, axis=0), columns=["quds_force.leash_strength", "united_states.strike_threshold"])
+    frame["point"] = np.repeat(np.arange(len(grid)), 60)
+    p = np.where((frame["quds_force.leash_strength"] <= 0.4) & (frame["united_states.strike_threshold"] <= 1.0), 0.3, 0.01)
+    frame["outcome"] = np.where(rng.random(len(frame)) < p, "confrontation",
+                                np.where(rng.random(len(frame)) < 0.1, "crisis", "provocation"))
+    return frame
+
+
+def render(figure) -> bytes:
+    assert isinstance(figure, Figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    figure.savefig(io.BytesIO(), format="svg")
+    data = buffer.getvalue()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    return data
+
+
+def visible_axes(figure):
+    return [ax for ax in figure.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+
+
+def assert_labelled(figure):
+    """Every visible data axis has an x label and the figure says what it shows."""
+    axes = visible_axes(figure)
+    assert axes
+    assert all(ax.get_xlabel() for ax in axes)
+    assert figure.get_suptitle() or all(ax.get_title() for ax in axes)
+
+
+def test_agg_backend_and_no_pyplot_figures_are_left_open(outcomes):
+    assert matplotlib.get_backend().lower() == "agg"
+    before = len(plt.get_fignums())
+    render(charts.max_rung_figure(outcomes))
+    assert len(plt.get_fignums()) == before
+
+
+def test_outcome_shares_figure(outcomes):
+    figure = charts.outcome_shares_figure(stats.outcome_shares(outcomes, by="label"), threshold=0.05)
+    render(figure)
+    assert_labelled(figure)
+    assert [ax.get_title() for ax in figure.axes] == ["quiet", "provocation", "crisis", "confrontation"]
+
+
+def test_max_rung_figure_uses_one_colour_per_rung(outcomes):
+    figure = charts.max_rung_figure(outcomes)
+    render(figure)
+    assert_labelled(figure)
+    colours = {to_hex(patch.get_facecolor()).upper() for patch in figure.axes[0].patches}
+    assert colours == {c.upper() for c in palette.RUNG_COLORS}
+
+
+def test_distributions_figure(outcomes):
+    figure = charts.distributions_figure(outcomes)
+    render(figure)
+    assert_labelled(figure)
+    assert len(visible_axes(figure)) == 4
+
+
+def test_fan_chart_marks_rungs_and_firebreaks(series):
+    figure = charts.fan_chart(series)
+    render(figure)
+    assert_labelled(figure)
+    ax = figure.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0].startswith("0 ") and labels[-1] == "7 sustained open war"
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "American dead" in texts and "Iranian soil" in texts
+    assert {round(line.get_ydata()[0], 1) for line in ax.lines if len(set(line.get_ydata())) == 1} >= {2.5, 5.5}
+
+
+def test_fan_quantiles_are_observed_levels():
+    frame = pd.DataFrame({"label": "x", "world": np.repeat(np.arange(100), 2), "day": np.tile([0, 1], 100),
+                          "level_30d": np.tile([0, 0], 100)})
+    frame.loc[frame["day"] == 1, "level_30d"] = np.arange(100) % 8
+    q = charts.fan_quantiles(frame).set_index("day")
+    assert q.loc[0, ["q05", "q50", "q95"]].tolist() == [0, 0, 0]
+    day1 = np.arange(100) % 8
+    assert q.loc[1, "q50"] == np.quantile(day1, 0.5, method="higher")
+    assert q.loc[1, "q05"] == np.quantile(day1, 0.05, method="lower")
+    assert q.loc[1, "mean"] == pytest.approx(day1.mean())
+
+
+def test_level_share_figure(series):
+    figure = charts.level_share_figure(series)
+    render(figure)
+    assert_labelled(figure)
+
+
+def test_survival_curve_without_censoring_is_the_empirical_share():
+    days = pd.Series([0, 1, 1, 3], dtype="Int32")
+    curve = charts.survival_curve(days, 10)
+    # event on day d counts at d + 1 days elapsed: S(1) = 3/4, S(2) = 1/4, S(4) = 0
+    lookup = dict(zip(curve["time"], curve["survival"]))
+    assert lookup[0.0] == 1.0 and lookup[1.0] == pytest.approx(0.75) and lookup[2.0] == pytest.approx(0.25)
+    assert lookup[4.0] == pytest.approx(0.0)
+    assert (curve["lower"] <= curve["survival"] + 1e-12).all() and (curve["upper"] >= curve["survival"] - 1e-12).all()
+
+
+def test_survival_curve_censors_at_the_horizon():
+    days = pd.Series([5, None, None, None], dtype="Int32")
+    curve = charts.survival_curve(days, 30)
+    assert curve["survival"].iloc[-1] == pytest.approx(0.75) and curve["time"].iloc[-1] == 30
+    never = charts.survival_curve(pd.Series([None] * 3, dtype="Int32"), 30)
+    assert never["survival"].tolist() == [1.0, 1.0]
+
+
+def test_time_to_event_figure(outcomes):
+    figure = charts.time_to_event_figure(outcomes)
+    render(figure)
+    assert_labelled(figure)
+
+
+def test_strike_ratio_figure(outcomes):
+    figure = charts.strike_ratio_figure(strike_ratios(outcomes))
+    render(figure)
+    assert_labelled(figure)
+
+
+def test_sweep_figures(sweep):
+    x, y = "quds_force.leash_strength", "united_states.strike_threshold"
+    cells = sweepstats.cell_table(sweep, x, y, threshold=0.05)
+    figure = charts.sweep_heatmap(cells, x, y, {x: "share", y: "pressure"}, 0.05)
+    render(figure)
+    assert figure.axes[0].get_xlabel() == f"{x} (share)"
+    assert len(figure.axes[0].texts) == len(cells) == 15
+    binned = sweepstats.binned_shares(sweep, [x, y])
+    figure = charts.sweep_lines(binned, {x: "share"})
+    render(figure)
+    assert_labelled(figure)
+
+
+def test_sensitivity_figure():
+    indices = pd.DataFrame({"parameter": ["a", "a", "b", "b"], "index": ["S1", "ST", "S1", "ST"],
+                            "value": [0.2, 0.3, 0.6, 0.7], "conf": [0.05, 0.05, 0.04, 0.06]})
+    figure = charts.sensitivity_figure(indices, "Sobol indices of P(confrontation)")
+    render(figure)
+    assert_labelled(figure)
+
+
+def test_prim_figures(sweep):
+    X = sweep[["quds_force.leash_strength", "united_states.strike_threshold"]]
+    y = sweepstats.event_indicator(sweep, "confrontation")
+    boxes = prim(X, y)
+    assert boxes[0].limits  # the planted corner is found
+    ranges = {c: (X[c].min(), X[c].max()) for c in X.columns}
+    render(charts.prim_boxes_figure(boxes, ranges, None, "confrontation", float(y.mean())))
+    render(charts.prim_trajectory_figure(boxes[0].trajectory, boxes[0].chosen_step,
+                                         (boxes[0].coverage, boxes[0].density)))
+
+
+def test_palette_is_okabe_ito():
+    allowed = {c.upper() for c in palette.OKABE_ITO.values()} | {palette.GREY.upper(), palette.LIGHT_GREY.upper()}
+    used = [*palette.RUNG_COLORS, *palette.ACTOR_COLORS.values(), *palette.OUTCOME_COLORS.values(),
+            *palette.SCENARIO_COLORS, *palette.VERDICT_COLORS.values()]
+    assert {c.upper() for c in used} <= allowed
+    assert len(set(palette.RUNG_COLORS)) == 8
+    assert len(set(palette.ACTOR_COLORS.values())) == len(palette.ACTOR_COLORS)
+    assert palette.actor_color("kataib_hezbollah") == palette.ACTOR_COLORS["militias"]

@@ -1,0 +1,191 @@
+"""``escalation report`` and ``escalation thesis`` end to end, in subprocesses.
+
+Stores are written in the documented layout (manifest.json + outcomes/part-*.parquet, see
+analysis/store.py) from synthetic outcomes, so every verdict and exit code is known in advance; one test
+also runs a small real batch through ``escalation batch``.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.store import part_name, write_parquet_atomic
+
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
+
+
+def escalation(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "analysis.cli", *map(str, args)], capture_output=True, text=True,
+                          env=ENV, cwd=cwd, timeout=300)
+
+
+def first_days(rng, n: int, share: float, days: int) -> pd.Series:
+    """Nullable first-event days: the event happens in ``share`` of worlds, NA elsewhere."""
+    happened = rng.random(n) < share
+    return pd.Series(rng.integers(0, days, n), dtype="Int32").where(happened)
+
+
+def outcome_rows(n: int, confrontations: int, scenario: str = "baseline", first_world: int = 0, seed: int = 0,
+                 days: int = 90) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    outcome = np.array(["provocation"] * n, dtype=object)
+    outcome[rng.choice(n, size=confrontations, replace=False)] = "confrontation"
+    max_rung = np.where(outcome == "confrontation", 7, rng.integers(2, 5, n))
+    attacks = rng.poisson(20, n)
+    return pd.DataFrame({
+        "world": np.arange(first_world, first_world + n), "seed": rng.integers(0, 2**63, n).astype(np.uint64),
+        "scenario": scenario, "days": np.int32(days), "max_rung": max_rung.astype(np.int8),
+        "attacks": attacks, "us_strikes": rng.binomial(attacks, 0.05), "us_killed": rng.poisson(0.3, n),
+        "militia_killed": rng.poisson(5, n),
+        "first_day_us_strike": first_days(rng, n, 0.6, days),
+        "first_day_us_killed": first_days(rng, n, 0.2, days),
+        "outcome": outcome, "point": 0, "replicate": np.arange(n),
+    })
+
+
+def write_store(path: Path, outcomes: pd.DataFrame, kind: str = "batch", design: dict | None = None) -> Path:
+    (path / "outcomes").mkdir(parents=True)
+    manifest = {"kind": kind, "name": path.name, "worlds_total": len(outcomes), "seed": 0,
+                "tables": {"series": False, "events": False}, "design": design,
+                "scenarios": [{"name": s} for s in outcomes["scenario"].unique()]}
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    write_parquet_atomic(outcomes, path / "outcomes" / part_name(int(outcomes["world"].min()),
+                                                                   int(outcomes["world"].max())))
+    return path
+
+
+def grid_sweep(path: Path, fail_corner: bool) -> Path:
+    """2 x 3 grid, 100 worlds per point; optionally 30 % confrontation at one corner."""
+    frames, point = [], 0
+    for leash in (0.2, 0.8):
+        for threshold in (1.0, 2.0, 3.0):
+            k = 30 if fail_corner and leash == 0.2 and threshold == 1.0 else 0
+            frame = outcome_rows(100, k, first_world=point * 100, seed=point).assign(
+                point=point, design_row=point, **{"quds_force.leash_strength": leash,
+                                                  "united_states.strike_threshold": threshold})
+            frames.append(frame)
+            point += 1
+    design = {"kind": "grid", "parameters": [{"path": "quds_force.leash_strength"},
+                                             {"path": "united_states.strike_threshold"}],
+              "salib_problem": None, "rows": 6, "settings": {}}
+    return write_store(path, pd.concat(frames, ignore_index=True), kind="sweep", design=design)
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stores")
+    return {
+        "holds": write_store(root / "holds", outcome_rows(400, 0)),            # upper 0.75 % < 5 %
+        "fails": write_store(root / "fails", outcome_rows(400, 60)),           # lower 11.7 % > 5 %
+        "inconclusive": write_store(root / "inconclusive", outcome_rows(60, 2)),  # [0.4 %, 11.5 %]
+        "sweep_holds": grid_sweep(root / "sweep_holds", fail_corner=False),
+        "sweep_fails": grid_sweep(root / "sweep_fails", fail_corner=True),
+    }
+
+
+EXPECTED = {
+    # store: (exit code, overall word, text the verdict must contain)
+    "holds": (0, "HOLDS", "0/400 worlds in confrontation; P(confrontation) = 0.00%, 95 % interval [0.00%, 0.75%]"),
+    "fails": (1, "FAILS", "60/400 worlds in confrontation"),
+    "inconclusive": (3, "INCONCLUSIVE", "2/60 worlds in confrontation"),
+    "sweep_holds": (0, "HOLDS", "holds on 100.0% of the sampled space"),
+    "sweep_fails": (1, "FAILS", "holds on 83.3% of the sampled space, fails on 16.7%"),  # 1 of 6 points fails
+}
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_thesis_exit_codes_and_verdicts(stores, name):
+    code, word, text = EXPECTED[name]
+    result = escalation("thesis", stores[name])
+    assert result.returncode == code, result.stderr
+    assert f"Overall: {word}" in result.stdout and text in result.stdout
+    assert "Clopper-Pearson" in result.stdout and "rung 7" in result.stdout  # rule and definition printed
+    if name == "inconclusive":
+        assert "would settle it" in result.stdout
+
+
+def test_thesis_combines_directories_and_reads_the_threshold(stores):
+    assert escalation("thesis", stores["holds"], stores["inconclusive"]).returncode == 3
+    # 60/400 = 15 %: below a threshold of 0.5 the thesis holds, and the fails store no longer fails
+    result = escalation("thesis", stores["fails"], stores["holds"], "--threshold", "0.5")
+    assert result.returncode == 0 and "< 0.5 (50.0%)" in result.stdout
+
+
+def test_bad_input_in_a_subprocess_is_one_line_on_stderr_and_exit_2(tmp_path):
+    result = escalation("report", tmp_path / "missing", "--out", tmp_path / "out")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == f"escalation report: error: {tmp_path / 'missing'}: no such results directory"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (("/no/such/dir",), "no such results directory"),
+    (("{tmp}",), "not a results directory"),
+    (("{holds}", "--threshold", "abc"), "threshold"),
+    (("{holds}", "--threshold", "1"), "threshold"),
+    (("{holds}", "--threshold", "0"), "threshold"),
+])
+def test_bad_input_is_one_line_and_exit_2(stores, tmp_path, capsys, args, message):
+    from analysis.cli import main
+
+    args = [a.format(tmp=tmp_path, holds=stores["holds"]) for a in args]
+    for command in ("thesis", "report"):
+        extra = ["--out", str(tmp_path / "out")] if command == "report" else []
+        assert main([command, *args, *extra]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and message in err
+        assert not (tmp_path / "out").exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no temp dir left behind
+
+
+def test_report_writes_html_figures_and_tables(stores, tmp_path):
+    out = tmp_path / "report"
+    result = escalation("report", stores["holds"], stores["fails"], stores["sweep_fails"], "--out", out)
+    assert result.returncode == 0, result.stderr
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 8 and "src='figures" not in html  # self-contained
+    assert "Overall verdict" in html and "FAILS" in html
+    pngs = sorted((out / "figures").glob("*.png"))
+    assert len(pngs) == len(list((out / "figures").glob("*.svg"))) >= 8
+    tables = {p.name for p in (out / "tables").glob("*.csv")}
+    assert {"outcome-shares.csv", "strike-ratio.csv", "time-to-event.csv"} <= tables
+    shares = pd.read_csv(out / "tables" / "outcome-shares.csv")
+    row = shares[(shares["label"] == "fails: baseline") & (shares["outcome"] == "confrontation")].iloc[0]
+    assert row["count"] == 60 and row["worlds"] == 400
+    assert "No fan chart for" in html  # series were not stored: said, not silent
+    assert any("prim" in p.name for p in pngs)  # the planted failing corner is discovered
+
+
+def test_report_replaces_an_earlier_report_but_not_other_directories(stores, tmp_path):
+    from analysis.report import build_report
+    from sim.errors import InputError
+
+    out = tmp_path / "report"
+    build_report([stores["inconclusive"]], out)
+    (out / "stale.txt").write_text("from the earlier report")
+    build_report([stores["inconclusive"]], out)
+    assert (out / "report.html").is_file() and not (out / "stale.txt").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]  # no temp or old directory left
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="not an earlier report"):
+        build_report([stores["inconclusive"]], other)
+    assert (other / "notes.txt").read_text() == "keep me"
+
+
+def test_report_of_a_real_batch_with_series(tmp_path):
+    run = escalation("batch", "baseline", "--worlds", "24", "--days", "40", "--series", "--quiet", "--workers", "1",
+                     "--out", tmp_path / "batch")
+    assert run.returncode == 0, run.stderr
+    result = escalation("report", tmp_path / "batch", "--out", tmp_path / "report")
+    assert result.returncode == 0, result.stderr
+    names = [p.name for p in (tmp_path / "report" / "figures").glob("*.png")]
+    assert any("fan-chart" in n for n in names) and any("level-shares" in n for n in names)
+    assert escalation("thesis", tmp_path / "batch").returncode in (0, 3)  # 24 worlds: 0 confrontations can't settle
