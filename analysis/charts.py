@@ -14,6 +14,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.ticker  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -83,7 +85,8 @@ def _rung_axis(ax, axis: str = "y") -> None:
             ax.axhline(firebreak.position, color=FIREBREAK_COLOR, lw=1.2, ls=(0, (4, 3)), zorder=2)
             ax.annotate(f"firebreak: {firebreak.label}", (1.0, firebreak.position), xycoords=("axes fraction", "data"),
                         xytext=(-4, 3), textcoords="offset points", ha="right", va="bottom", fontsize=8,
-                        color=FIREBREAK_COLOR, fontweight="bold")
+                        color=FIREBREAK_COLOR, fontweight="bold", zorder=5,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -109,16 +112,22 @@ def outcome_shares_figure(shares: pd.DataFrame, threshold: float | None = 0.05) 
         share, lo, hi = part["share"] * 100, part["lower"] * 100, part["upper"] * 100
         color = palette.OUTCOME_COLORS.get(name, palette.GREY)
         ax.errorbar(share, y, xerr=[share - lo, hi - share], fmt="o", color=color, ecolor=color, capsize=3, ms=6)
-        for yi, s, h, k, n in zip(y, share, hi, part["count"], part["worlds"]):
-            ax.annotate(f"{s:.1f}% ({k}/{n})", (h, yi), xytext=(4, 0), textcoords="offset points",
-                        va="center", fontsize=8)
-        right = max(float(hi.max()) * 1.6, 1.0)
+        right = max(float(hi.max()) * 2.2, 1.0)  # room for the numbers right of each interval
+        if name == "confrontation" and threshold is not None:
+            right = max(right, threshold * 100 * 1.6)
+        right = min(right, 100)
+        for yi, s, l, h, k, n in zip(y, share, lo, hi, part["count"], part["worlds"]):
+            text = f"{s:.1f}% ({k}/{n})"
+            if h > 0.55 * right:  # no room on the right: write it left of the interval
+                ax.annotate(text, (l, yi), xytext=(-4, 0), textcoords="offset points", va="center", ha="right",
+                            fontsize=8)
+            else:
+                ax.annotate(text, (h, yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
         if name == "confrontation" and threshold is not None:
             ax.axvline(threshold * 100, color=palette.GREY, ls="--", lw=1)
             ax.annotate(f"thesis threshold {threshold:.0%}", (threshold * 100, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(3, -10), textcoords="offset points", fontsize=8, color="#555555")
-            right = max(right, threshold * 100 * 1.6)
-        ax.set_xlim(0, min(right, 100))
+        ax.set_xlim(0, right)
         ax.set_title(name, color="black")
         ax.set_xlabel("share of worlds (%)")
         ax.set_ylim(-0.6, len(labels) - 0.4)
@@ -168,7 +177,7 @@ def distributions_figure(outcomes: pd.DataFrame, columns: dict | None = None) ->
     """
     columns = {c: v for c, v in (columns or DISTRIBUTION_COLUMNS).items() if c in outcomes.columns}
     labels = _labels(outcomes)
-    figure = _figure(11, 6.5)
+    figure = _figure(11, 6.8 + 0.25 * np.ceil(len(labels) / 4))
     axes = figure.subplots(2, 2).ravel()
     for ax, (column, (title, xlabel, _actor)) in zip(axes, columns.items()):
         for index, lab in enumerate(labels):
@@ -177,17 +186,16 @@ def distributions_figure(outcomes: pd.DataFrame, columns: dict | None = None) ->
                 continue
             share = np.arange(1, len(values) + 1) / len(values)
             style = palette.scenario_style(index)
-            median = np.median(values)
-            ax.step(np.r_[values[0], values], np.r_[0, share] * 100, where="post", lw=1.8,
-                    label=f"{lab} (median {median:g})", **style)
+            ax.step(np.r_[values[0], values], np.r_[0, share] * 100, where="post", lw=1.8, label=lab, **style)
         ax.set_title(f"{title}: cumulative distribution over worlds")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("worlds with at most x (%)")
         ax.set_ylim(0, 101)
         ax.set_xlim(left=0)
-        ax.legend(loc="lower right", frameon=True, framealpha=0.9)
     for ax in axes[len(columns):]:
         ax.set_visible(False)
+    handles, names = axes[0].get_legend_handles_labels()
+    figure.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4), frameon=False)
     figure.suptitle("Distributions of per-world totals over the horizon")
     return figure
 
@@ -310,7 +318,7 @@ def time_to_event_figure(outcomes: pd.DataFrame) -> Figure:
     """Kaplan-Meier curves: share of worlds without a US strike / an American death, by day."""
     labels = _labels(outcomes)
     columns = {c: v for c, v in TIME_TO_EVENT_COLUMNS.items() if c in outcomes.columns}
-    figure = _figure(11, 4.2)
+    figure = _figure(11, 4.4 + 0.25 * np.ceil(len(labels) / 4))
     axes = np.atleast_1d(figure.subplots(1, len(columns)))
     for ax, (column, (title, ylabel, _actor)) in zip(axes, columns.items()):
         for index, lab in enumerate(labels):
@@ -325,7 +333,8 @@ def time_to_event_figure(outcomes: pd.DataFrame) -> Figure:
         ax.set_ylabel(f"worlds with {ylabel} (%)")
         ax.set_ylim(0, 101)
         ax.set_xlim(left=0)
-        ax.legend(loc="lower left", frameon=True, framealpha=0.9)
+    handles, names = axes[0].get_legend_handles_labels()
+    figure.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4), frameon=False)
     figure.suptitle("Kaplan-Meier curves with 95 % band; worlds without the event are censored at the horizon")
     return figure
 
@@ -355,7 +364,7 @@ def strike_ratio_figure(ratios: pd.DataFrame, observed_ceiling: float | None = 0
         ax.annotate(f"observed 2020-21: < {observed_ceiling:.0%}", (observed_ceiling * 100, 1.0),
                     xycoords=("data", "axes fraction"), xytext=(3, -10), textcoords="offset points", fontsize=8)
     top = np.nanmax(np.r_[hi.to_numpy(dtype=float), (observed_ceiling or 0) * 100, 1.0])
-    ax.set_xlim(0, top * 1.6)
+    ax.set_xlim(0, top * 2.3)  # room for the numbers written right of each interval
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.set_xlabel("US strikes on militia sites per militia attack (%)")
@@ -442,8 +451,9 @@ def sweep_lines(binned: pd.DataFrame, units: dict | None = None, threshold: floa
             ax.axhline(threshold * 100, color=palette.GREY, ls="--", lw=1)
         ax.set_xlabel(_parameter_label(name, units))
         ax.set_ylabel("probability (%)")
-        ax.set_ylim(bottom=0)
         ax.set_title(name.rsplit(".", 1)[-1], fontsize=10)
+    top = max(float(binned["upper"].max()) * 100, (threshold or 0) * 100, 1.0)
+    axes[0].set_ylim(0, top * 1.08)  # axes share y: set once, after every panel is drawn
     for ax in axes[len(parameters):]:
         ax.set_visible(False)
     handles, names = axes[0].get_legend_handles_labels()
@@ -492,12 +502,16 @@ def prim_trajectory_figure(trajectory: pd.DataFrame, chosen: int | None = None,
         chosen: index of the chosen box on the trajectory (circled).
         final: (coverage, density) of the final box after dropping restrictions (starred).
     """
-    figure = _figure(7, 4.6)
+    figure = _figure(7.5, 4.6)
     ax = figure.subplots()
     dims = trajectory["restricted"].to_numpy()
-    colors = [palette.SCENARIO_COLORS[int(d) % len(palette.SCENARIO_COLORS)] for d in dims]
     ax.plot(trajectory["coverage"] * 100, trajectory["density"] * 100, color=palette.GREY, lw=1, zorder=1)
-    ax.scatter(trajectory["coverage"] * 100, trajectory["density"] * 100, c=colors, s=18, zorder=2)
+    points = ax.scatter(trajectory["coverage"] * 100, trajectory["density"] * 100, c=dims, s=20, zorder=2,
+                        cmap=palette.CONTINUOUS_CMAP, vmin=0, vmax=max(int(dims.max()), 1))
+    colorbar = figure.colorbar(points, ax=ax)
+    colorbar.set_label("parameters restricted")
+    colorbar.locator = matplotlib.ticker.MaxNLocator(integer=True)
+    colorbar.update_ticks()
     if chosen is not None:
         row = trajectory.iloc[chosen]
         ax.scatter([row["coverage"] * 100], [row["density"] * 100], s=140, facecolors="none",
@@ -505,12 +519,10 @@ def prim_trajectory_figure(trajectory: pd.DataFrame, chosen: int | None = None,
         ax.annotate("chosen on the trajectory", (row["coverage"] * 100, row["density"] * 100), xytext=(8, 8),
                     textcoords="offset points", fontsize=9)
     if final is not None:
-        ax.scatter([final[0] * 100], [final[1] * 100], marker="*", s=220, color="black", zorder=4)
+        ax.scatter([final[0] * 100], [final[1] * 100], marker="*", s=220, color=palette.OKABE_ITO["vermillion"],
+                   edgecolors="black", zorder=4)
         ax.annotate("final box", (final[0] * 100, final[1] * 100), xytext=(8, -14), textcoords="offset points",
                     fontsize=9)
-    handles = [Line2D([], [], marker="o", ls="", color=palette.SCENARIO_COLORS[d % len(palette.SCENARIO_COLORS)],
-                      label=f"{d} parameter{'' if d == 1 else 's'} restricted") for d in sorted(set(int(d) for d in dims))]
-    ax.legend(handles=handles, loc="upper right", frameon=True, fontsize=8)
     ax.set_xlabel("coverage: share of all target worlds inside the box (%)")
     ax.set_ylabel("density: share of worlds in the box that are targets (%)")
     ax.set_xlim(0, 102)
@@ -548,7 +560,7 @@ def prim_boxes_figure(boxes: list, ranges: dict[str, tuple[float, float]], units
             left, right = (lo - full_lo) / span, (hi - full_lo) / span
             offset = (len(boxes) / 2 - b - 0.5) * height
             ax.barh(yi + offset, right - left, left=left, height=height, color=colors[b % len(colors)],
-                    label=f"box {b + 1}: coverage {box.coverage:.0%}, density {box.density:.0%}"
+                    label=f"box {b + 1}: coverage {box.coverage:.1%}, density {box.density:.1%} (mass {box.mass:.1%})"
                     if yi == y[[parameters.index(p) for p in box.limits][0]] else None)
             ax.annotate(f"{lo:.3g} \u2013 {hi:.3g}", (right, yi + offset), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=8)

@@ -120,11 +120,18 @@ class _Writer:
             f"<span class='files'>(figures/{stem}.png, .svg)</span></figcaption></figure>")
 
     def table(self, frame: pd.DataFrame, name: str, caption: str, percent: tuple[str, ...] = (),
-              digits: int = 3, max_rows: int = 40) -> None:
+              digits: int = 3, max_rows: int = 40, sort_by: str | None = None) -> None:
         frame = frame.reset_index(drop=True)
         path = self.directory / "tables" / f"{_slug(name)}.csv"
         frame.to_csv(path, index=False)
+        if sort_by is not None:
+            frame = frame.sort_values(sort_by, ascending=False, kind="stable")
+            caption += f" Sorted by {sort_by}, highest first."
         shown = frame.head(max_rows).copy()
+        if max_rows == 0:
+            self.parts.append(f"<p class='caption'>{html.escape(caption)} <span class='files'>(tables/{path.name})"
+                              "</span></p>")
+            return
         if len(frame) > max_rows:
             caption += f" First {max_rows} of {len(frame)} rows; all rows in the CSV."
         for column in shown.columns:
@@ -132,7 +139,7 @@ class _Writer:
                 shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.2%}")
             elif pd.api.types.is_float_dtype(shown[column]):
                 shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
-        self.parts.append(f"<div class='table'><p class='caption'>{html.escape(caption)} "
+        self.parts.append(f"<div class='table' style='overflow-x: auto'><p class='caption'>{html.escape(caption)} "
                           f"<span class='files'>(tables/{path.name})</span></p>"
                           + shown.to_html(index=False, escape=True, border=0) + "</div>")
 
@@ -151,7 +158,23 @@ pre.verdict { background: #f7f7f7; border-left: 4px solid #0072B2; padding: 0.8e
 .note { background: #FFF8E1; border-left: 4px solid #E69F00; padding: 0.5em 0.8em; }
 .holds { color: #009E73; font-weight: bold; } .fails { color: #D55E00; font-weight: bold; }
 .inconclusive { color: #555; font-weight: bold; }
+table.verdicts td { white-space: nowrap; } table.verdicts td:first-child { white-space: normal; }
 """
+
+
+def _verdict_table(verdicts: list) -> str:
+    """An HTML table: one row per result set with P(confrontation), its interval and the verdict."""
+    rows = []
+    for v in verdicts:
+        p = v.pooled
+        space = ("" if v.space is None else f"holds {v.space['holds']:.0%} / fails {v.space['fails']:.0%} / "
+                 f"inconclusive {v.space['inconclusive']:.0%} of {v.space['points']} points")
+        rows.append(f"<tr><td>{html.escape(v.result_set.label)}</td><td>{p.confrontations}/{p.worlds}</td>"
+                    f"<td>{p.share:.2%}</td><td>[{p.lower:.2%}, {p.upper:.2%}]</td><td>{html.escape(space)}</td>"
+                    f"<td class='{v.verdict}'>{v.verdict.upper()}</td></tr>")
+    head = ("<tr><th>scenario</th><th>confrontations / worlds</th><th>P(confrontation)</th>"
+            "<th>95 % interval</th><th>sweep: share of design points</th><th>verdict</th></tr>")
+    return f"<table class='verdicts'>{head}{''.join(rows)}</table>"
 
 
 def _sources_table(sets: list[ResultSet]) -> pd.DataFrame:
@@ -198,7 +221,8 @@ def _comparison_section(w: _Writer, sets: list[ResultSet], threshold: float) -> 
         w.figure(charts.level_share_figure(series), "level-shares",
                  "Share of worlds at each rung of the 30-day level, by day (the same data as the fan chart, "
                  "shown whole).")
-        w.table(charts.fan_quantiles(series), "fan-chart", "Fan chart data: 30-day level quantiles per day.")
+        w.table(charts.fan_quantiles(series), "fan-chart", "Fan chart data (30-day level quantiles and mean per "
+                "day) are in the CSV only.", max_rows=0)
     if missing:
         w.paragraph("No fan chart for: " + ", ".join(missing) + " (daily series were not stored: run the batch "
                     "with --series; sweeps are summarised by parameter instead).", "note")
@@ -232,16 +256,21 @@ def _sweep_section(w: _Writer, s: ResultSet, threshold: float) -> None:
                             for p in numeric)
                 + (f"; not numeric (left out of heatmaps and PRIM): {', '.join(other)}" if other else ""))
     w.table(points, f"{s.label}-points", "Per design point: P(confrontation) with exact 95 % interval and the "
-            "thesis verdict at that point.", percent=("share", "lower", "upper"))
+            "thesis verdict at that point.", percent=("share", "lower", "upper"),
+            sort_by="share" if len(points) > 40 else None)
     if not numeric:
         w.paragraph("No numeric parameter: nothing to chart along a parameter.", "note")
         return
 
     binned = sweepstats.binned_shares(s.outcomes, numeric)
+    clustered = (" The bands treat the worlds in a bin as independent; in Saltelli and Morris designs the points "
+                 "share coordinates in blocks, so bins scatter more than the bands suggest."
+                 if s.design_kind in ("sobol", "morris") else "")
     w.figure(charts.sweep_lines(binned, s.units, threshold), f"{s.label}-lines",
              "P(confrontation) and P(crisis or worse) along each swept parameter, all other parameters pooled "
-             "(each parameter binned: its own levels, or equal-count bins), with exact 95 % bands.")
-    w.table(binned, f"{s.label}-binned", "P(event) per parameter bin.", percent=("share", "lower", "upper"))
+             "(each parameter binned: its own levels, or equal-count bins), with exact 95 % bands." + clustered)
+    w.table(binned, f"{s.label}-binned", "The figure's numbers (P(event) per parameter bin, with intervals) are in "
+            "the CSV.", max_rows=0)
 
     indices_by_output = _sensitivity(w, s, numeric)
     pair = _heatmap_pair(numeric, indices_by_output)
@@ -251,7 +280,8 @@ def _sweep_section(w: _Writer, s: ResultSet, threshold: float) -> None:
         w.figure(charts.sweep_heatmap(cells, x, y, s.units, threshold), f"{s.label}-heatmap",
                  f"P(confrontation) over {x} and {y} ({why}); other parameters pooled. Each cell: share of "
                  f"worlds, verdict against the {threshold:.0%} threshold, worlds in the cell.")
-        w.table(cells, f"{s.label}-heatmap", "Heatmap cells.", percent=("share", "lower", "upper"))
+        w.table(cells, f"{s.label}-heatmap", "The heatmap's cells (share, interval, verdict) are in the CSV.",
+                max_rows=0)
     _discovery(w, s, numeric, ranges)
 
 
@@ -310,14 +340,21 @@ def _sensitivity(w: _Writer, s: ResultSet, numeric: list[str]) -> dict[str, pd.D
                 w.paragraph(f"No sensitivity indices for {output}: only {_worlds(count)} reached {event} (at least "
                             f"{MIN_EVENTS_FOR_SENSITIVITY} needed for indices that mean anything).", "note")
                 continue
+        p_value = sensitivity.between_point_p_value(worlds, output)
+        if p_value > 0.05:
+            w.paragraph(f"No sensitivity indices for {output}: it does not differ between design points beyond "
+                        f"the noise of their replicates (one-way ANOVA p = {p_value:.2g}), so any index would "
+                        "apportion noise.", "note")
+            continue
         try:
             if factorial:
                 indices = sensitivity.factorial_indices(worlds, numeric, output)
                 method = "full-factorial variance decomposition (95 % interval: bootstrap over replicates)"
             else:
+                noise = sensitivity.replicate_noise(worlds, output)
                 indices, method = sensitivity.sweep_sensitivity(
                     sample, numeric, output, "sobol" if sobol_ready else "any", problem,
-                    s.design.get("settings", {}).get("calc_second_order"))
+                    s.design.get("settings", {}).get("calc_second_order"), noise_variance=noise)
         except ValueError as error:
             w.paragraph(f"No sensitivity indices for {output}: {error}.", "note")
             continue
@@ -326,9 +363,9 @@ def _sensitivity(w: _Writer, s: ResultSet, numeric: list[str]) -> dict[str, pd.D
         w.figure(charts.sensitivity_figure(indices, f"Sensitivity of {output} (per design point)\n{method}"), name,
                  f"Sensitivity indices of {output} (per design point) to the swept parameters: {method}. "
                  "S1: share of the output's variance due to the parameter alone; ST: including its "
-                 "interactions. Each point's output is a mean over its replicates; the full-factorial "
-                 "decomposition subtracts that replicate noise, Sobol and RBD-FAST do not (noise lowers S1 "
-                 "and raises ST there).")
+                 "interactions. Each point's output is a mean over its replicates; the Sobol and "
+                 "full-factorial estimates subtract the variance that replicate noise adds, RBD-FAST does not "
+                 "(there noise lowers S1).")
         w.table(indices, name, f"Sensitivity indices of {output} (conf = half-width of the 95 % interval).")
     return results
 
@@ -396,10 +433,16 @@ def render(sets: list[ResultSet], directory: Path, threshold: float) -> None:
     w.paragraph(f"Generated {now} by escalation report from: " + ", ".join(str(p) for p in
                 dict.fromkeys(s.path for s in sets)))
     w.heading("The thesis test")
-    w.raw(f"<p>Overall verdict: <span class='{final}'>{final.upper()}</span></p>")
+    w.raw(f"<p>Overall verdict: <span class='{final}'>{final.upper()}</span> (threshold {threshold:.1%})</p>")
+    w.raw(_verdict_table(verdicts))
     w.raw(f"<pre class='verdict'>{html.escape(thesis.report_text(verdicts, threshold))}</pre>")
     w.heading("Sources")
     w.table(_sources_table(sets), "sources", "Result directories in this report.")
+    codes = {str(s.manifest.get("model_code", ""))[:12] for s in sets}
+    if len(codes) > 1:
+        w.paragraph(f"These results come from {len(codes)} different versions of the model code (see the "
+                    "'model code' column): differences between them may be code changes, not scenario effects.",
+                    "note")
     incomplete = [s.label for s in sets if not s.complete]
     if incomplete:
         w.paragraph("Incomplete stores (numbers cover only the finished worlds): " + ", ".join(incomplete), "note")

@@ -92,7 +92,7 @@ def _units(scenario_name: str, parameters: list[str]) -> dict[str, str]:
         from sim.scenario import load_scenario, parameter_paths
 
         info = parameter_paths(load_scenario(scenario_name))
-    except Exception:  # a report must not fail because a scenario file moved; units are cosmetic
+    except (InputError, OSError):  # a report must not fail because a scenario file moved; units are cosmetic
         return {}
     return {p: getattr(info.get(p), "unit", "") or "" for p in parameters if p in info}
 

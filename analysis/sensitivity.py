@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from SALib.analyze import rbd_fast as salib_rbd_fast
 from SALib.analyze import sobol as salib_sobol
 
@@ -56,8 +57,14 @@ def second_order_from_size(rows: int, parameters: int) -> bool:
 
 
 def sobol_indices(problem: dict, Y: np.ndarray, calc_second_order: bool | None = None,
-                  resamples: int = 200, seed: int = 0) -> pd.DataFrame:
+                  resamples: int = 200, seed: int = 0, noise_variance: float = 0.0) -> pd.DataFrame:
     """First-order and total Sobol indices with 95 % bootstrap intervals.
+
+    When each output is a mean over replicates, independent replicate noise of variance ``noise_variance``
+    (per point) inflates the sample variance V of the A and B rows by that amount and the total-order
+    numerator by the same amount, and leaves the first-order numerator unbiased (Saltelli et al. 2010
+    estimators); the indices are corrected accordingly: S1 * V / (V - noise), (ST * V - noise) / (V - noise),
+    intervals scaled by V / (V - noise).
 
     Args:
         problem: the SALib problem (``num_vars``, ``names``, ``bounds``).
@@ -65,18 +72,30 @@ def sobol_indices(problem: dict, Y: np.ndarray, calc_second_order: bool | None =
         calc_second_order: whether the sample had second-order rows (default: inferred from its size).
         resamples: bootstrap resamples for the intervals.
         seed: bootstrap seed.
+        noise_variance: variance of each output due to finite replicates (0 for a deterministic model).
 
     Returns:
         Rows ``parameter``, ``index`` (S1 or ST), ``value``, ``conf`` (half-width of the 95 % interval).
+
+    Raises:
+        ValueError: the sample size does not fit, or the noise is as large as the variance.
     """
     Y = np.asarray(Y, dtype=float)
     if calc_second_order is None:
         calc_second_order = second_order_from_size(len(Y), problem["num_vars"])
     result = salib_sobol.analyze(problem, Y, calc_second_order=calc_second_order, num_resamples=resamples,
                                  conf_level=0.95, seed=seed)
+    step = (2 if calc_second_order else 1) * problem["num_vars"] + 2
+    variance = float(np.var(np.r_[Y[0::step], Y[step - 1::step]]))
+    if noise_variance >= variance:
+        raise ValueError(f"replicate noise ({noise_variance:.3g}) is as large as the output's variance "
+                         f"({variance:.3g}): no variance to apportion")
+    scale = variance / (variance - noise_variance)
+    S1, S1_conf = np.asarray(result["S1"]) * scale, np.asarray(result["S1_conf"]) * scale
+    ST = (np.asarray(result["ST"]) * variance - noise_variance) / (variance - noise_variance)
+    ST_conf = np.asarray(result["ST_conf"]) * scale
     rows = []
-    for name, s1, s1c, st, stc in zip(problem["names"], result["S1"], result["S1_conf"], result["ST"],
-                                       result["ST_conf"]):
+    for name, s1, s1c, st, stc in zip(problem["names"], S1, S1_conf, ST, ST_conf):
         rows.append({"parameter": name, "index": "S1", "value": float(s1), "conf": float(s1c)})
         rows.append({"parameter": name, "index": "ST", "value": float(st), "conf": float(stc)})
     return pd.DataFrame(rows)
@@ -129,13 +148,32 @@ def _factorial_from_means(means: pd.DataFrame, parameters: list[str], column: st
     return np.array(first), np.array(total)
 
 
+def between_point_p_value(worlds: pd.DataFrame, output: str) -> float:
+    """One-way ANOVA p-value that the output's mean differs between design points (replicates as groups).
+
+    Indices of an output that does not differ between points beyond replicate noise apportion noise;
+    callers skip them. Returns 1.0 when there are no replicates to test with.
+    """
+    groups = [g.to_numpy(dtype=float) for _, g in worlds.groupby("point")[output]]
+    if len(groups) < 2 or all(len(g) < 2 for g in groups):
+        return 1.0
+    if all(np.ptp(g) == 0 for g in groups):  # no within-point spread: any difference between points is signal
+        return 0.0 if np.ptp([g[0] for g in groups]) > 0 else 1.0
+    return float(stats.f_oneway(*groups).pvalue)
+
+
+def replicate_noise(worlds: pd.DataFrame, output: str) -> float:
+    """Variance of a design point's mean output due to its finite replicates (mean of s^2 / n over points)."""
+    return _replicate_noise([g.to_numpy(dtype=float) for _, g in worlds.groupby("point")[output]])
+
+
 def _replicate_noise(values: list[np.ndarray]) -> float:
     """Mean over points of the variance of the point mean (s^2 / n)."""
     return float(np.mean([v.var(ddof=1) / len(v) if len(v) > 1 else 0.0 for v in values]))
 
 
 def factorial_indices(worlds: pd.DataFrame, parameters: list[str], output: str, resamples: int = 200,
-                      seed: int = 0) -> pd.DataFrame:
+                      seed: int = 0, significance: float = 0.05) -> pd.DataFrame:
     """First-order and total indices on a full-factorial grid, by variance decomposition of point means.
 
     S1 of a parameter is Var(E[Y | its level]) / Var(Y) and ST is E[Var(Y | all other levels)] / Var(Y),
@@ -150,13 +188,18 @@ def factorial_indices(worlds: pd.DataFrame, parameters: list[str], output: str, 
         output: the per-world output column (e.g. a 0/1 confrontation indicator or the highest rung).
         resamples: bootstrap resamples.
         seed: bootstrap seed.
+        significance: level of the ANOVA test that the point means differ at all.
 
     Returns:
         Rows ``parameter``, ``index`` (S1 or ST), ``value``, ``conf``.
 
     Raises:
-        ValueError: if the point means do not vary beyond replicate noise.
+        ValueError: if the point means do not vary beyond replicate noise (ANOVA p > ``significance``).
     """
+    p_value = between_point_p_value(worlds, output)
+    if p_value > significance:
+        raise ValueError(f"{output} does not differ between design points beyond replicate noise "
+                         f"(one-way ANOVA p = {p_value:.2g})")
     grouped = worlds.groupby("point", sort=True)
     means = grouped.agg(**{p: (p, "first") for p in parameters}, y=(output, "mean")).reset_index()
     values = [group[output].to_numpy(dtype=float) for _, group in grouped]
@@ -192,7 +235,7 @@ def problem_from_ranges(ranges: dict[str, tuple[float, float]]) -> dict:
 
 def sweep_sensitivity(points: pd.DataFrame, parameters: list[str], output: str, design: str,
                       problem: dict | None = None, calc_second_order: bool | None = None,
-                      seed: int = 0) -> tuple[pd.DataFrame, str]:
+                      seed: int = 0, noise_variance: float = 0.0) -> tuple[pd.DataFrame, str]:
     """Sensitivity of a per-point output to the swept parameters, by the method the design allows.
 
     Args:
@@ -203,6 +246,7 @@ def sweep_sensitivity(points: pd.DataFrame, parameters: list[str], output: str, 
         problem: the SALib problem from the manifest (default: built from the sampled ranges).
         calc_second_order: for Sobol designs, whether second-order rows were sampled.
         seed: bootstrap seed.
+        noise_variance: variance of a point's output due to its finite replicates (Sobol correction).
 
     Returns:
         ``(indices, method)`` where ``method`` names the estimator in words for titles.
@@ -218,8 +262,9 @@ def sweep_sensitivity(points: pd.DataFrame, parameters: list[str], output: str, 
     note = ""
     if design == "sobol":
         try:
-            return (sobol_indices(problem, Y, calc_second_order, seed=seed),
-                    "Sobol indices (Saltelli estimator, 95 % bootstrap interval)")
+            corrected = ", corrected for replicate noise" if noise_variance > 0 else ""
+            return (sobol_indices(problem, Y, calc_second_order, seed=seed, noise_variance=noise_variance),
+                    f"Sobol indices (Saltelli estimator{corrected}, 95 % bootstrap interval)")
         except (ValueError, RuntimeError) as error:  # e.g. an interrupted sweep: not a full Saltelli sample
             note = f"; Sobol indices impossible here ({error})"
     X = points[problem["names"]].to_numpy(dtype=float)

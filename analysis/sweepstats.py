@@ -86,7 +86,8 @@ def binned_shares(outcomes: pd.DataFrame, parameters: list[str], events=("confro
             hit = event_indicator(outcomes, event)
             grouped = pd.DataFrame({"bin": label, "order": order, "x": centre, "hit": hit}).groupby("order")
             part = grouped.agg(bin=("bin", "first"), x=("x", "mean"), worlds=("hit", "size"), count=("hit", "sum"))
-            part = part.reset_index().assign(parameter=name, event=event)
+            part = part.reset_index(drop=True).assign(parameter=name, event=event)[
+                ["parameter", "event", "bin", "x", "worlds", "count"]]
             rows.append(part)
     table = pd.concat(rows, ignore_index=True)
     table["count"] = table["count"].astype(int)

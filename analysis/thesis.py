@@ -129,8 +129,8 @@ def describe(verdict: SetVerdict) -> list[str]:
             lines.append(f"  settling the inconclusive points at their observed shares would take a median of "
                          f"{sp['replicates_to_settle_median']:,.0f} worlds per point (up to "
                          f"{sp['replicates_to_settle_max']:,})"
-                         + (f"; {sp['unsettleable_points']} points sit exactly at the threshold"
-                            if sp["unsettleable_points"] else ""))
+                         + (f"; {sp['unsettleable_points']} points have an observed share exactly at the "
+                            "threshold, which no number of worlds settles" if sp["unsettleable_points"] else ""))
         else:
             lines.append("  no number of worlds settles the inconclusive points at their observed shares")
     lines.append(f"  pooled over the sampled space: {_interval_text(p)} -> {p.verdict.upper()}{_settle_text(p)}")
