@@ -1,0 +1,403 @@
+"""Fit scenario parameters to the 2019-2021 record by simulated method of moments with common random numbers.
+
+Each round draws a scrambled Sobol design of candidate parameter vectors (``scipy.stats.qmc``) and runs
+ALL of them in one vectorized batch: candidate ``c`` runs on worlds ``c*W .. c*W+W-1`` with the same W
+world seeds as every other candidate (common random numbers, exact because every draw is keyed by world
+seed, day, actor and site), its values passed per world through ``simulate(overrides=...)``. A quadratic
+response surface of each fitted statistic in the log-parameters is then minimised with
+``scipy.optimize.minimize`` (objective: the sum of squared misses, each scaled by its target's tolerance),
+and the next round samples a box half as wide around the optimum. Uncertainty: the fit is repeated on
+bootstrap replicates that resample the worlds and redraw every target within its stated range (normal,
+range = +-2 sd), giving a 95 % percentile interval per fitted parameter. The fitted vector is finally
+simulated afresh and every target of the scenario (fitted and out-of-sample checks) is reported with
+its 95 % interval.
+
+A parameter is a dotted path of :func:`sim.scenario.parameter_paths`; a path with ``*`` (e.g.
+``militias.*.base_attack_rate``) is fitted as ONE multiplier applied to every matching path, which keeps
+the ratios between factions or weapons that the scenario documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import fnmatch
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy import optimize
+from scipy.stats import qmc
+
+from analysis.targets import STATISTICS, Measured, Target, Worlds, format_measured, load_targets, measure, per_world_statistic
+from sim.errors import InputError
+from sim.runner import simulate
+from sim.scenario import Scenario, load_scenario, parameter_paths
+from sim.seeds import derive_seeds
+
+DEFAULT_PARAMETERS = {
+    "baseline": [
+        "militias.*.base_attack_rate",
+        "militia_dynamics.lethality.*.kill",
+        "militia_dynamics.lethality.*.wound",
+        "united_states.strike_threshold",
+        "united_states.pressure_per_attack",
+        "united_states.pressure_per_wounded",
+    ],
+    "crisis_2019_2020": ["militias.*.base_attack_rate", "militia_dynamics.grievance_half_life"],
+    "talks_2021": ["militias.*.base_attack_rate"],
+}
+GENERIC_PARAMETERS = ["militias.*.base_attack_rate"]
+SEARCH_FACTOR = 3.0  # the first round searches [value / 3, value * 3] (clipped to the schema's range)
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One fitted quantity: a single path's value, or a common multiplier of several paths (``*``)."""
+
+    name: str
+    paths: tuple[str, ...]
+    originals: tuple[float, ...]
+    lo: float
+    hi: float
+
+    @property
+    def is_scale(self) -> bool:
+        """Whether the knob multiplies its paths (a pattern) rather than setting one value."""
+        return "*" in self.name
+
+    @property
+    def start(self) -> float:
+        """The scenario's current value (1.0 for a multiplier)."""
+        return 1.0 if self.is_scale else self.originals[0]
+
+    def values(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Path values for knob settings ``x`` (array over candidates)."""
+        if self.is_scale:
+            return {path: original * x for path, original in zip(self.paths, self.originals)}
+        return {self.paths[0]: x}
+
+
+def resolve_knobs(scenario: Scenario, names: list[str]) -> list[Knob]:
+    """Knobs for parameter names or ``*`` patterns, with search ranges inside the schema's bounds.
+
+    Raises:
+        InputError: an unknown path (with the nearest suggestion), a pattern matching nothing, or a
+            parameter that is not a positive number.
+    """
+    infos = parameter_paths(scenario)
+    knobs = []
+    for name in names:
+        paths = sorted(p for p in infos if fnmatch.fnmatchcase(p, name)) if "*" in name else [name]
+        if not paths or paths[0] not in infos:
+            hint = difflib.get_close_matches(name, list(infos), n=1, cutoff=0.5)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise InputError(f"unknown parameter path{suggestion}; see `escalation schema` or "
+                             "sim.scenario.parameter_paths for the valid paths", key=name)
+        fitted = [infos[p] for p in paths]
+        if any(info.kind == "bool" for info in fitted) or any(float(info.default) <= 0 for info in fitted):
+            raise InputError("only positive numeric parameters can be fitted (the search is on a log scale)", key=name)
+        originals = tuple(float(info.default) for info in fitted)
+        if "*" in name:
+            lo = max([1 / SEARCH_FACTOR] + [info.lo / v for info, v in zip(fitted, originals) if info.lo is not None])
+            hi = min([SEARCH_FACTOR] + [info.hi / v for info, v in zip(fitted, originals) if info.hi is not None])
+        else:
+            info, value = fitted[0], originals[0]
+            lo = max(value / SEARCH_FACTOR, info.lo if info.lo is not None else 0.0, 1e-9)
+            hi = min(value * SEARCH_FACTOR, info.hi if info.hi is not None else np.inf)
+        knobs.append(Knob(name, tuple(paths), originals, float(lo), float(hi)))
+    return knobs
+
+
+def targets_for(scenario: Scenario, targets: list[Target], source: str = "targets") -> list[Target]:
+    """The targets that apply to a scenario (by name).
+
+    Raises:
+        InputError: none apply.
+    """
+    chosen = [t for t in targets if t.scenario == scenario.name]
+    if not chosen:
+        covered = sorted({t.scenario for t in targets})
+        raise InputError(f"no target applies to scenario '{scenario.name}'; the targets cover "
+                         f"{', '.join(covered)}", file=source)
+    return chosen
+
+
+# --------------------------------------------------------------------------------------------------
+# One vectorized batch of candidates
+
+
+@dataclass
+class Batch:
+    """Per-world (numerator, denominator) of each target for C candidates x W common worlds."""
+
+    candidates: np.ndarray  # (C, k) knob values
+    numerators: np.ndarray  # (T, C, W)
+    denominators: np.ndarray  # (T, C, W)
+
+    def values(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """(T, C) pooled statistic per candidate; ``weights`` (W,) resample the worlds."""
+        num = self.numerators.sum(axis=2) if weights is None else self.numerators @ weights
+        den = self.denominators.sum(axis=2) if weights is None else self.denominators @ weights
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return num / den
+
+
+def run_candidates(scenario: Scenario, knobs: list[Knob], candidates: np.ndarray, targets: list[Target],
+                   worlds: int, seed: int, days: int) -> Batch:
+    """Simulate every candidate on the same ``worlds`` seeds in one batch and measure the targets."""
+    count = len(candidates)
+    seeds = np.tile(derive_seeds(seed, np.arange(worlds)), count)
+    overrides: dict[str, np.ndarray] = {}
+    for j, knob in enumerate(knobs):
+        for path, values in knob.values(candidates[:, j]).items():
+            overrides[path] = np.repeat(values, worlds)
+    result = simulate(scenario, world_seeds=seeds, days=days, overrides=overrides, collect_series=False)
+    batch_worlds = Worlds.from_run(scenario, result, days)
+    numerators, denominators = [], []
+    for target in targets:
+        num, den = per_world_statistic(batch_worlds, target)
+        numerators.append(num.reshape(count, worlds))
+        denominators.append(den.reshape(count, worlds))
+    return Batch(candidates, np.array(numerators), np.array(denominators))
+
+
+# --------------------------------------------------------------------------------------------------
+# Response surface and objective
+
+
+def _features(z: np.ndarray) -> np.ndarray:
+    """Quadratic features of log-parameters z (n, k): 1, z, z_i z_j."""
+    columns = [np.ones(len(z))] + [z[:, i] for i in range(z.shape[1])]
+    columns += [z[:, i] * z[:, j] for i, j in itertools.combinations_with_replacement(range(z.shape[1]), 2)]
+    return np.column_stack(columns)
+
+
+def fit_surface(z: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Least-squares quadratic coefficients per statistic: values (T, C) on z (C, k) -> (T, features)."""
+    features = _features(z)
+    coefficients = np.zeros((values.shape[0], features.shape[1]))
+    for t, row in enumerate(values):
+        ok = np.isfinite(row)
+        if ok.sum() >= features.shape[1]:
+            coefficients[t] = np.linalg.lstsq(features[ok], row[ok], rcond=None)[0]
+        elif ok.any():
+            coefficients[t, 0] = row[ok].mean()
+    return coefficients
+
+
+def scaled_misses(values: np.ndarray, goals: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.ndarray:
+    """Misses in units of the target's tolerance on the side missed (value - low below, high - value above)."""
+    return (values - goals) / np.where(values < goals, below, above)
+
+
+def minimise_surface(coefficients: np.ndarray, goals: np.ndarray, below: np.ndarray, above: np.ndarray,
+                     box: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Log-parameters minimising the scaled squared misses of the surface inside the box (k, 2)."""
+
+    def objective(z):
+        predicted = _features(z[None, :])[0] @ coefficients.T
+        return float((scaled_misses(predicted, goals, below, above) ** 2).sum())
+
+    best = None
+    for start in starts:
+        found = optimize.minimize(objective, np.clip(start, box[:, 0], box[:, 1]), method="L-BFGS-B", bounds=box)
+        if best is None or found.fun < best.fun:
+            best = found
+    return best.x
+
+
+def objective_values(values: np.ndarray, targets: list[Target]) -> np.ndarray:
+    """Scaled sum of squared misses per candidate (T, C) -> (C,); a statistic with no events counts 25."""
+    goals, below, above = (column[:, None] for column in tolerances(targets))
+    misses = scaled_misses(values, goals, below, above) ** 2
+    return np.where(np.isfinite(misses), misses, 25.0).sum(axis=0)
+
+
+def tolerances(targets: list[Target]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values and the tolerances below and above them (a range that ends at the value gets a 10 % tolerance)."""
+    goals = np.array([t.value for t in targets])
+    below = np.array([t.value - t.low if t.value > t.low else 0.1 * t.tolerance for t in targets])
+    above = np.array([t.high - t.value if t.high > t.value else 0.1 * t.tolerance for t in targets])
+    return goals, below, above
+
+
+# --------------------------------------------------------------------------------------------------
+# The calibration
+
+
+@dataclass
+class FittedKnob:
+    """A fitted knob with its 95 % interval and the scenario's value before calibration."""
+
+    knob: Knob
+    value: float
+    lower: float
+    upper: float
+    at_edge: bool = False
+
+    def path_values(self) -> dict[str, float]:
+        """The calibrated value of every path the knob sets."""
+        return {p: float(v[0]) for p, v in self.knob.values(np.array([self.value])).items()}
+
+
+@dataclass
+class Calibration:
+    """Result of :func:`calibrate`."""
+
+    scenario: Scenario
+    targets_file: str
+    knobs: list[FittedKnob]
+    fit: list[Measured]
+    objective: float
+    worlds: int
+    candidates: int
+    rounds: int
+    seed: int
+    days: int
+    bootstrap: int
+    fit_worlds: int = 0
+
+    def summary(self) -> str:
+        """The fitted values with intervals and the fit per target, as text."""
+        lines = [
+            f"Calibration of {self.scenario.name} to {self.targets_file}",
+            f"  simulated method of moments, common random numbers: {self.rounds} rounds x {self.candidates} "
+            f"candidates x {self.worlds} worlds ({self.days} days) per batch, seed {self.seed}",
+            f"  95% intervals of fitted values: {self.bootstrap} bootstrap fits (worlds resampled, targets redrawn "
+            "within their ranges)",
+            "",
+            "Fitted values (a '*' path is one multiplier of every matching path):",
+        ]
+        for fitted in self.knobs:
+            before = "x1 (the scenario's values)" if fitted.knob.is_scale else f"was {fitted.knob.start:.4g}"
+            edge = "   AT THE EDGE of the last search box: the interval is cut by the box" if fitted.at_edge else ""
+            lines.append(f"  {fitted.knob.name:<40} {fitted.value:.4g}  [{fitted.lower:.4g}, {fitted.upper:.4g}]   {before}{edge}")
+        lines += ["", f"Fit per target ({self.fit_worlds} fresh worlds at the fitted values; objective "
+                      f"{self.objective:.2f}; 95% intervals: bootstrap over worlds, exact binomial for shares of "
+                      "worlds; 'check' targets were not fitted):"]
+        lines += format_measured(self.fit)
+        misses = [m.target.name for m in self.fit if not m.holds]
+        lines += ["", "Every target in range." if not misses else f"Out of range: {', '.join(misses)}."]
+        return "\n".join(lines)
+
+    def calibrated_values(self) -> dict[str, float]:
+        """Every path the fit sets, with its calibrated value."""
+        values: dict[str, float] = {}
+        for fitted in self.knobs:
+            values.update(fitted.path_values())
+        return values
+
+    def yaml_text(self, extends: str) -> str:
+        """A calibrated scenario that extends the original and sets the fitted values, with provenance."""
+        today = dt.date.today().isoformat()
+        nested: dict = {}
+        for path, value in self.calibrated_values().items():
+            node = nested
+            *parents, leaf = path.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = float(f"{value:.4g}")
+        provenance = [
+            f"calibrated {today} by `escalation calibrate {self.scenario.name} --targets {self.targets_file}` "
+            f"(seed {self.seed}, {self.worlds} worlds x {self.candidates} candidates x {self.rounds} rounds): "
+            + "; ".join(f"{f.knob.name} = {f.value:.4g} [95% {f.lower:.4g}, {f.upper:.4g}]" for f in self.knobs)
+        ]
+        provenance += [f"fitted to target {m.target.name}: {m.target.source}" for m in self.fit if m.target.role == "fit"]
+        data = {
+            "name": f"{self.scenario.name}_calibrated",
+            "extends": extends,
+            "title": f"{self.scenario.title or self.scenario.name} (calibrated)",
+            "summary": f"{self.scenario.name} with parameters fitted to the 2019-2021 record",
+            "sources": provenance,
+            **nested,
+        }
+        header = [f"# {self.scenario.name}, calibrated: written by `escalation calibrate`.", "# Fit per target:"]
+        header += ["#" + line for line in format_measured(self.fit)]
+        return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, width=110, allow_unicode=True)
+
+
+def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None = None, parameters: list[str] | None = None,
+              worlds: int = 200, seed: int = 0, candidates: int = 32, rounds: int = 3, bootstrap: int = 200,
+              fit_worlds: int | None = None, days: int | None = None) -> Calibration:
+    """Fit parameters of a scenario to the targets that apply to it.
+
+    Args:
+        scenario: a scenario name, YAML path or Scenario.
+        targets_file: targets YAML (default: the shipped 2019-2021 targets).
+        parameters: dotted paths or ``*`` patterns (default: per scenario, see ``DEFAULT_PARAMETERS``).
+        worlds: common worlds per candidate.
+        seed: master seed of the common worlds (the fresh fit check uses seed + 1).
+        candidates: Sobol candidates per round (rounded up to a power of two).
+        rounds: design rounds; each halves the search box around the optimum.
+        bootstrap: bootstrap fits for the intervals of the fitted values.
+        fit_worlds: fresh worlds for the fit table (default 4 x worlds, at least 1,000).
+        days: horizon (default: the scenario's).
+
+    Returns:
+        A :class:`Calibration`.
+
+    Raises:
+        InputError: bad targets file, unknown parameter path, no target for the scenario, bad sizes.
+    """
+    for name, value, least in (("--worlds", worlds, 10), ("--candidates", candidates, 4), ("--rounds", rounds, 1),
+                               ("--bootstrap", bootstrap, 0)):
+        if value < least:
+            raise InputError(f"expected at least {least}, got {value}", key=name)
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    all_targets = load_targets(targets_file)
+    source = str(targets_file) if targets_file is not None else "scenarios/targets/calibration_2019_2021.yaml"
+    applying = targets_for(loaded, all_targets, source)
+    fitted_targets = [t for t in applying if t.role == "fit"]
+    if not fitted_targets:
+        raise InputError(f"no target with role 'fit' applies to scenario '{loaded.name}'", file=source)
+    knobs = resolve_knobs(loaded, parameters or DEFAULT_PARAMETERS.get(loaded.name, GENERIC_PARAMETERS))
+    horizon = int(days or loaded.days)
+    k = len(knobs)
+    box = np.log(np.array([[kn.lo, kn.hi] for kn in knobs]))
+    goals, below, above = tolerances(fitted_targets)
+    size = 2 ** int(np.ceil(np.log2(max(candidates, (k + 1) * (k + 2) // 2 + 2))))
+    best_z = np.log([kn.start for kn in knobs]).clip(box[:, 0], box[:, 1])
+    for round_index in range(rounds):
+        sampler = qmc.Sobol(k, scramble=True, seed=seed + round_index)
+        z = qmc.scale(sampler.random(size), box[:, 0], box[:, 1])
+        z[0] = best_z
+        batch = run_candidates(loaded, knobs, np.exp(z), fitted_targets, worlds, seed, horizon)
+        values = batch.values()
+        coefficients = fit_surface(z, values)
+        order = np.argsort(objective_values(values, fitted_targets))
+        best_z = minimise_surface(coefficients, goals, below, above, box, z[order[:3]])
+        if round_index < rounds - 1:
+            half = (box[:, 1] - box[:, 0]) / 4
+            box = np.column_stack([np.maximum(best_z - half, box[:, 0]), np.minimum(best_z + half, box[:, 1])])
+    draws = _bootstrap_fits(batch, z, fitted_targets, box, best_z, bootstrap, seed)
+    fitted = []
+    for j, knob in enumerate(knobs):
+        lower, upper = (np.exp(np.quantile(draws[:, j], [0.025, 0.975])) if len(draws) else (np.nan, np.nan))
+        at_edge = bool(np.isclose(best_z[j], box[j], atol=1e-3).any())
+        fitted.append(FittedKnob(knob, float(np.exp(best_z[j])), float(lower), float(upper), at_edge))
+    fit_worlds = fit_worlds or max(1000, 4 * worlds)
+    values = {path: value for f in fitted for path, value in f.path_values().items()}
+    final = simulate(loaded, n_worlds=fit_worlds, seed=seed + 1, days=horizon, overrides=values, collect_series=False)
+    fit = measure(Worlds.from_run(loaded, final, horizon), applying)
+    fitted_rows = [m for m in fit if m.target.role == "fit"]
+    objective = float(objective_values(np.array([[m.value] for m in fitted_rows]), [m.target for m in fitted_rows])[0])
+    return Calibration(loaded, source, fitted, fit, objective, worlds, size, rounds, seed, horizon, bootstrap, fit_worlds)
+
+
+def _bootstrap_fits(batch: Batch, z: np.ndarray, targets: list[Target], box: np.ndarray, best_z: np.ndarray,
+                    replicates: int, seed: int) -> np.ndarray:
+    """Refits on resampled worlds and redrawn targets (normal, range = +-2 sd): (replicates, k) log-values."""
+    rng = np.random.default_rng(seed)
+    n_worlds = batch.numerators.shape[2]
+    goals, below, above = tolerances(targets)
+    spread = np.array([(t.high - t.low) / 4 for t in targets])
+    draws = []
+    for _ in range(replicates):
+        weights = np.bincount(rng.integers(0, n_worlds, n_worlds), minlength=n_worlds).astype(float)
+        coefficients = fit_surface(z, batch.values(weights))
+        redrawn = goals + rng.normal(0.0, spread)
+        draws.append(minimise_surface(coefficients, redrawn, below, above, box, best_z[None, :]))
+    return np.array(draws).reshape(-1, z.shape[1])

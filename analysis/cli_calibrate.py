@@ -1,0 +1,72 @@
+"""The ``calibrate`` and ``facts`` sub-commands (thin wrappers over :mod:`analysis.calibration` and :mod:`analysis.facts`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.errors import InputError
+
+
+def register(subparsers) -> None:
+    """Add ``calibrate`` and ``facts``."""
+    p = subparsers.add_parser(
+        "calibrate", help="fit scenario parameters to the 2019-2021 record (simulated method of moments)",
+        description="Fit parameters of SCENARIO so that simulated statistics match the targets that apply to it "
+                    "(simulated method of moments with common random numbers; every round runs all candidates in "
+                    "one vectorized batch). Prints the fitted values with 95%% intervals and the fit per target, "
+                    "and writes a calibrated scenario YAML that extends the original.")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario name or YAML path")
+    p.add_argument("--targets", metavar="FILE", default=None,
+                   help="targets YAML (default: the shipped scenarios/targets/calibration_2019_2021.yaml)")
+    p.add_argument("--parameters", metavar="PATH,PATH", default=None,
+                   help="dotted parameter paths to fit; a path with '*' is one multiplier of every matching path "
+                        "(default per scenario, e.g. militias.*.base_attack_rate)")
+    p.add_argument("--worlds", type=int, default=200, metavar="N", help="common worlds per candidate (default 200)")
+    p.add_argument("--candidates", type=int, default=32, metavar="C", help="candidates per round (default 32)")
+    p.add_argument("--rounds", type=int, default=3, metavar="R", help="design rounds (default 3)")
+    p.add_argument("--bootstrap", type=int, default=200, metavar="B", help="bootstrap fits for the intervals (default 200)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="master seed (default 0)")
+    p.add_argument("--days", type=int, default=None, help="horizon (default: the scenario's)")
+    p.add_argument("--out", metavar="FILE", default=None,
+                   help="calibrated scenario YAML to write (default <scenario>_calibrated.yaml here)")
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = subparsers.add_parser(
+        "facts", help="check the eight stylized facts of the domain brief in simulated worlds",
+        description="Run the era scenarios (and, on the same seeds, their variants without a calm order, a shock or "
+                    "an election) and print, for each stylized fact, the simulated statistic with its 95%% "
+                    "interval, the criterion and whether it holds.")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                   help="scenarios to check (default: crisis_2019_2020 talks_2021 regional_war)")
+    p.add_argument("--worlds", type=int, default=2000, metavar="N", help="worlds per scenario (default 2000)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="master seed (default 0)")
+    p.add_argument("--days", type=int, default=None, help="horizon (default: each scenario's)")
+    p.set_defaults(func=_cmd_facts)
+
+
+def _cmd_calibrate(args) -> int:
+    from analysis.calibration import calibrate
+
+    parameters = [p.strip() for p in args.parameters.split(",") if p.strip()] if args.parameters else None
+    if args.parameters is not None and not parameters:
+        raise InputError("expected at least one dotted parameter path", key="--parameters")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix not in (".yaml", ".yml"):
+        raise InputError("expected a .yaml file to write the calibrated scenario to", key="--out")
+    result = calibrate(args.scenario, args.targets, parameters, worlds=args.worlds, seed=args.seed,
+                       candidates=args.candidates, rounds=args.rounds, bootstrap=args.bootstrap, days=args.days)
+    out = out or Path(f"{result.scenario.name}_calibrated.yaml")
+    original = Path(args.scenario)
+    extends = str(original.resolve()) if original.suffix in (".yaml", ".yml") else result.scenario.name
+    out.write_text(result.yaml_text(extends), encoding="utf-8")
+    print(result.summary())
+    print(f"\nWrote {out} (extends {extends}).")
+    return 0
+
+
+def _cmd_facts(args) -> int:
+    from analysis.facts import check_facts, facts_report
+
+    checks = check_facts(args.scenarios or None, worlds=args.worlds, seed=args.seed, days=args.days)
+    print(facts_report(checks, args.worlds, args.seed))
+    return 0

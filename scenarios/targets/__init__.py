@@ -1,0 +1,1 @@
+"""Calibration targets shipped with the package (YAML data, no code)."""

@@ -1,0 +1,115 @@
+"""Calibration: targets file, named statistics, the vectorized fit, bad input, the CLI."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from analysis.calibration import calibrate, resolve_knobs, run_candidates
+from analysis.targets import STATISTICS, Worlds, load_targets, measure
+from sim.errors import InputError
+from sim.runner import simulate
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).parent.parent
+
+
+def escalation(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "analysis.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+
+
+def write_targets(path, **overrides):
+    entry = {"name": "rate", "quantity": "attacks per month", "scenario": "baseline", "statistic": "attacks_per_month",
+             "value": 5, "range": [4, 6], "role": "fit", "confidence": "M", "source": "test"}
+    entry.update(overrides)
+    path.write_text(yaml.safe_dump({"targets": [entry]}), encoding="utf-8")
+    return path
+
+
+def test_shipped_targets_are_sourced_and_name_known_statistics():
+    targets = load_targets()
+    assert len(targets) >= 20
+    for target in targets:
+        assert target.statistic in STATISTICS and target.source and target.confidence in "HML"
+        assert target.low <= target.value <= target.high
+        load_scenario(target.scenario)  # every target names a shipped scenario
+    assert {t.scenario for t in targets if t.role == "fit"} == {"baseline", "crisis_2019_2020", "talks_2021"}
+
+
+def test_common_random_numbers_make_candidates_with_equal_values_identical():
+    scenario = load_scenario("baseline")
+    knobs = resolve_knobs(scenario, ["militias.*.base_attack_rate"])
+    targets = [t for t in load_targets() if t.name == "baseline_attacks_per_month"]
+    batch = run_candidates(scenario, knobs, np.array([[1.0], [2.0], [1.0]]), targets, worlds=40, seed=3, days=90)
+    values = batch.values()[0]
+    assert values[0] == values[2]  # same parameters, same seeds: the very same worlds
+    assert values[1] > 1.5 * values[0]  # doubling every base rate roughly doubles the attacks
+    alone = simulate(scenario, n_worlds=40, seed=3, days=90, collect_series=False)
+    measured = measure(Worlds.from_run(scenario, alone, 90), targets)[0]
+    assert measured.value == pytest.approx(values[0])
+
+
+def test_calibration_recovers_a_known_attack_rate_multiplier(tmp_path):
+    scenario = load_scenario("baseline")
+    truth = 1.6
+    base = {p: v * truth for p, v in zip(*[(k.paths, k.originals) for k in
+                                           resolve_knobs(scenario, ["militias.*.base_attack_rate"])][0])}
+    observed = simulate(scenario, n_worlds=2000, seed=99, days=120, overrides=base, collect_series=False)
+    rate = measure(Worlds.from_run(scenario, observed, 120), [t for t in load_targets() if t.name == "baseline_attacks_per_month"])[0]
+    targets = write_targets(tmp_path / "t.yaml", value=round(rate.value, 3), range=[rate.value * 0.95, rate.value * 1.05])
+    result = calibrate("baseline", targets, ["militias.*.base_attack_rate"], worlds=150, candidates=8, rounds=2,
+                       bootstrap=60, fit_worlds=400, days=120)
+    fitted = result.knobs[0]
+    assert fitted.lower <= truth <= fitted.upper
+    assert abs(fitted.value - truth) < 0.15
+    assert result.fit[0].holds
+    text = result.yaml_text("baseline")
+    data = yaml.safe_load(text)
+    assert data["extends"] == "baseline" and any("calibrated" in s for s in data["sources"])
+    assert data["militias"]["kataib_hezbollah"]["base_attack_rate"] == pytest.approx(0.02953 * fitted.value, rel=1e-3)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"statistic": "attacks_per_mnth"}, "unknown statistic 'attacks_per_mnth' (did you mean 'attacks_per_month'?)"),
+    ({"range": [6, 7]}, "expected low <= value <= high"),
+    ({"confidence": "X"}, "expected confidence H, M or L"),
+])
+def test_bad_targets_raise_input_errors(tmp_path, change, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_targets(write_targets(tmp_path / "t.yaml", **change))
+
+
+def test_unknown_parameter_path_suggests_the_nearest():
+    with pytest.raises(InputError, match=r"did you mean 'united_states.strike_threshold'"):
+        resolve_knobs(load_scenario("baseline"), ["united_states.strike_treshold"])
+
+
+def test_calibrate_cli_prints_the_fit_and_writes_a_loadable_scenario(tmp_path):
+    done = escalation("calibrate", "baseline", "--parameters", "militias.*.base_attack_rate", "--worlds", "40",
+                      "--candidates", "8", "--rounds", "1", "--bootstrap", "20", "--days", "90",
+                      "--out", "cal.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Fitted values" in done.stdout and "baseline_attacks_per_month" in done.stdout
+    assert "95%" in done.stdout and "Wrote cal.yaml" in done.stdout
+    calibrated = load_scenario(tmp_path / "cal.yaml")
+    assert calibrated.name == "baseline_calibrated"
+    assert calibrated.militias["badr"].base_attack_rate != load_scenario("baseline").militias["badr"].base_attack_rate
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--targets", "missing.yaml"], "missing.yaml: targets file not found"),
+    (["--parameters", "united_states.strike_treshold"], "did you mean 'united_states.strike_threshold'"),
+    (["--targets", "bad.yaml"], "unknown statistic"),
+])
+def test_calibrate_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    write_targets(tmp_path / "bad.yaml", statistic="no_such_statistic")
+    done = escalation("calibrate", "baseline", *args, "--worlds", "20", cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr and not (tmp_path / "baseline_calibrated.yaml").exists()
