@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "analysis.commands",
     "analysis.cli_batch",
     "analysis.cli_report",
+    "analysis.cli_calibrate",
 ]
 
 
