@@ -112,21 +112,19 @@ def outcome_shares_figure(shares: pd.DataFrame, threshold: float | None = 0.05) 
         share, lo, hi = part["share"] * 100, part["lower"] * 100, part["upper"] * 100
         color = palette.OUTCOME_COLORS.get(name, palette.GREY)
         ax.errorbar(share, y, xerr=[share - lo, hi - share], fmt="o", color=color, ecolor=color, capsize=3, ms=6)
-        right = max(float(hi.max()) * 2.2, 1.0)  # room for the numbers right of each interval
+        right = max(float(hi.max()) * 1.3, 1.0)
         if name == "confrontation" and threshold is not None:
             right = max(right, threshold * 100 * 1.6)
         right = min(right, 100)
-        for yi, s, l, h, k, n in zip(y, share, lo, hi, part["count"], part["worlds"]):
-            text = f"{s:.1f}% ({k}/{n})"
-            if h > 0.55 * right:  # no room on the right: write it left of the interval
-                ax.annotate(text, (l, yi), xytext=(-4, 0), textcoords="offset points", va="center", ha="right",
-                            fontsize=8)
-            else:
-                ax.annotate(text, (h, yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+        for yi, s, k, n in zip(y, share, part["count"], part["worlds"]):
+            # the numbers go above the point, aligned so they stay inside the panel
+            align = "left" if s < 0.3 * right else ("right" if s > 0.7 * right else "center")
+            ax.annotate(f"{s:.1f}% ({k}/{n})", (s, yi), xytext=(0, 6), textcoords="offset points", va="bottom",
+                        ha=align, fontsize=8)
         if name == "confrontation" and threshold is not None:
             ax.axvline(threshold * 100, color=palette.GREY, ls="--", lw=1)
-            ax.annotate(f"thesis threshold {threshold:.0%}", (threshold * 100, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(3, -10), textcoords="offset points", fontsize=8, color="#555555")
+            ax.annotate(f"thesis threshold {threshold:.0%}", (threshold * 100, 0.0), xycoords=("data", "axes fraction"),
+                        xytext=(3, 3), textcoords="offset points", fontsize=8, color="#555555", va="bottom")
         ax.set_xlim(0, right)
         ax.set_title(name, color="black")
         ax.set_xlabel("share of worlds (%)")

@@ -6,9 +6,12 @@ of points at the low or high end of one parameter, choosing the peel that raises
 points in the box the most, until the box holds less than ``min_mass`` of the points. Each nested box on
 this peeling trajectory trades **coverage** (share of all target points inside the box) against
 **density** (share of the box's points that are targets). We pick the box with the best harmonic mean of
-the two (or the widest box reaching a density the caller asks for), drop restrictions that a binomial
-test cannot tell from chance (the "quasi p-value" of Bryant & Lempert), and repeat on the points left
-outside for up to ``max_boxes`` boxes (covering).
+coverage and *normalised* density (rescaled so the whole space scores 0 and the densest box on the
+trajectory 1, so a rare target is not judged on a scale it can never reach), or the widest box reaching a
+density the caller asks for; drop restrictions that a binomial test cannot tell from chance (the "quasi
+p-value" of Bryant & Lempert, Bonferroni-adjusted for the parameters that competed); and repeat on the points left outside for up to ``max_boxes`` boxes
+(covering), keeping a further box only if its density beats both the rate left outside the earlier boxes
+and the overall rate.
 
 Why our own implementation: the ``PRIM`` package on PyPI is GPL-3 (this project is MIT) and pulls in
 interactive plotting (mplcursors); ``ema_workbench``'s PRIM is good but brings scikit-learn, statsmodels,
@@ -174,9 +177,11 @@ def prim(X: pd.DataFrame, y, alpha: float = 0.05, min_mass: float = 0.05, max_bo
         min_mass: smallest box, as a share of all points.
         max_boxes: boxes to find by covering (each on the points outside the earlier ones).
         density_threshold: choose the widest box with at least this density; default: the box with the
-            best harmonic mean of coverage and density.
-        significance: restrictions whose quasi p-value exceeds this are dropped; a further box is kept
-            only if its density beats the rate outside the earlier boxes at this level.
+            best harmonic mean of coverage and normalised density.
+        significance: restrictions whose quasi p-value exceeds this divided by the number of parameters
+            (Bonferroni: every parameter competed for each peel) are dropped; a further box is kept only if
+            its density beats the rate outside the earlier boxes at this level. The boxes are chosen on the
+            same data they are tested on, so the p-values are a guard, not an exact test: PRIM is exploratory.
         min_targets: stop covering when fewer target points remain.
 
     Returns:
@@ -198,19 +203,23 @@ def prim(X: pd.DataFrame, y, alpha: float = 0.05, min_mass: float = 0.05, max_bo
             chosen = int(trajectory.index[trajectory["density"] >= density_threshold][0])
         else:
             cov, den = trajectory["coverage"], trajectory["density"]
-            harmonic = 2 * cov * den / (cov + den).replace(0, np.nan)
+            span = den.max() - den.iloc[0]
+            lift = (den - den.iloc[0]) / span if span > 0 else den * 0
+            harmonic = 2 * cov * lift / (cov + lift).replace(0, np.nan)
             chosen = int(harmonic.fillna(0).idxmax())
         limits = {p: v for p, v in steps[chosen]["limits"].items() if v != full[p]}
         while limits:  # drop the least significant restriction while one is not significant
             quasi = _quasi_p(Xr, yr, limits)
             worst = max(quasi, key=quasi.get)
-            if quasi[worst] <= significance:
+            if quasi[worst] <= significance / X.shape[1]:  # Bonferroni over the parameters that competed
                 break
             del limits[worst]
         quasi = _quasi_p(Xr, yr, limits) if limits else {}
         box_stats = _box_stats(Xr, yr, limits, total_targets, total_points)
         outside_rate = yr.mean()
         significant = stats.binom.sf(box_stats["targets"] - 1, box_stats["points"], outside_rate) <= significance
+        if boxes and box_stats["density"] <= total_targets / total_points:
+            break  # a further box must concentrate the target beyond its overall rate
         if not limits or not significant:
             if not boxes:
                 boxes.append(_make_box(limits, box_stats, quasi, trajectory, chosen))

@@ -272,8 +272,8 @@ def _sweep_section(w: _Writer, s: ResultSet, threshold: float) -> None:
     w.table(binned, f"{s.label}-binned", "The figure's numbers (P(event) per parameter bin, with intervals) are in "
             "the CSV.", max_rows=0)
 
-    indices_by_output = _sensitivity(w, s, numeric)
-    pair = _heatmap_pair(numeric, indices_by_output)
+    _sensitivity(w, s, numeric)
+    pair = _heatmap_pair(s, numeric)
     if pair:
         x, y, why = pair
         cells = sweepstats.cell_table(s.outcomes, x, y, threshold)
@@ -370,18 +370,16 @@ def _sensitivity(w: _Writer, s: ResultSet, numeric: list[str]) -> dict[str, pd.D
     return results
 
 
-def _heatmap_pair(numeric: list[str], indices: dict[str, pd.DataFrame]) -> tuple[str, str, str] | None:
+def _heatmap_pair(s: ResultSet, numeric: list[str]) -> tuple[str, str, str] | None:
     if len(numeric) < 2:
         return None
     if len(numeric) == 2:
         return numeric[0], numeric[1], "the two swept parameters"
-    for output in ("P(confrontation)", "P(crisis or worse)", "mean highest rung"):
-        if output in indices:
-            table = indices[output]
-            kind = "ST" if "ST" in set(table["index"]) else "S1"
-            ranked = table[table["index"] == kind].sort_values("value", ascending=False)["parameter"].tolist()
-            return ranked[0], ranked[1], f"the two parameters with the largest {kind} for {output}"
-    return numeric[0], numeric[1], "the first two swept parameters (no sensitivity ranking available)"
+    hits = int(sweepstats.event_indicator(s.outcomes, "confrontation").sum())
+    event = "confrontation" if hits >= MIN_TARGETS_FOR_PRIM else "crisis or worse"
+    x, y, score = sweepstats.most_contrasting_pair(s.outcomes, numeric, event)
+    return x, y, (f"of all pairs, the one whose cells differ most in P({event}): {score:.1%} of its variance "
+                  "explained beyond chance; chosen on these data, so read it as exploratory")
 
 
 def _discovery(w: _Writer, s: ResultSet, numeric: list[str], ranges: dict) -> None:
@@ -411,7 +409,7 @@ def _discovery(w: _Writer, s: ResultSet, numeric: list[str], ranges: dict) -> No
     w.figure(charts.prim_trajectory_figure(first.trajectory, first.chosen_step, (first.coverage, first.density)),
              f"{s.label}-prim-trajectory",
              "PRIM peeling trajectory of the first box: each point a nested box; the circled one was chosen "
-             "(best harmonic mean of coverage and density); the star is the final box after dropping the "
+             "(best harmonic mean of coverage and density rescaled from the overall rate to the densest box); the star is the final box after dropping the "
              "restrictions a binomial test cannot tell from chance (quasi p-value > 0.05).")
     table = discovery.boxes_table(boxes)
     w.table(table, f"{s.label}-prim", f"PRIM boxes for {target}: limits, coverage, density with exact 95 % "

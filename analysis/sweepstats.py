@@ -94,7 +94,7 @@ def binned_shares(outcomes: pd.DataFrame, parameters: list[str], events=("confro
     return _verdicts(table, None)
 
 
-def cell_table(outcomes: pd.DataFrame, x: str, y: str, threshold: float, event: str = "confrontation",
+def cell_table(outcomes: pd.DataFrame, x: str, y: str, threshold: float | None, event: str = "confrontation",
                bins: int = 6) -> pd.DataFrame:
     """P(event) per cell of two binned parameters, with intervals and the thesis verdict per cell."""
     x_label, x_order, _ = parameter_bins(outcomes[x], bins)
@@ -106,6 +106,33 @@ def cell_table(outcomes: pd.DataFrame, x: str, y: str, threshold: float, event: 
              .reset_index())
     table["count"] = table["count"].astype(int)
     return _verdicts(table, threshold)
+
+
+def explained_by_cells(cells: pd.DataFrame) -> float:
+    """Share of the event indicator's variance explained by the cells, less what noise alone would give.
+
+    ``(chi2 - df) / N`` for the cells x (event, no event) table: 0 when the cells do not differ beyond
+    chance, up to 1 when each cell is all-or-nothing.
+    """
+    n, k = cells["worlds"].sum(), cells["count"].sum()
+    if k == 0 or k == n or len(cells) < 2:
+        return 0.0
+    expected = cells["worlds"] * k / n
+    p = k / n
+    chi2 = float((((cells["count"] - expected) ** 2) / (expected * (1 - p))).sum())
+    return (chi2 - (len(cells) - 1)) / n
+
+
+def most_contrasting_pair(outcomes: pd.DataFrame, parameters: list[str], event: str = "confrontation",
+                          bins: int = 6) -> tuple[str, str, float]:
+    """The pair of parameters whose binned cells differ most in P(event) (see ``explained_by_cells``)."""
+    best = None
+    for i, x in enumerate(parameters):
+        for y in parameters[i + 1:]:
+            score = explained_by_cells(cell_table(outcomes, x, y, None, event, bins))
+            if best is None or score > best[2]:
+                best = (x, y, score)
+    return best
 
 
 def space_verdict_shares(points: pd.DataFrame, threshold: float, confidence: float = CONFIDENCE) -> dict:

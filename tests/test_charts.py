@@ -215,3 +215,14 @@ def test_palette_is_okabe_ito():
     assert len(set(palette.RUNG_COLORS)) == 8
     assert len(set(palette.ACTOR_COLORS.values())) == len(palette.ACTOR_COLORS)
     assert palette.actor_color("kataib_hezbollah") == palette.ACTOR_COLORS["militias"]
+
+
+def test_most_contrasting_pair_finds_the_planted_interaction(sweep):
+    rng = np.random.default_rng(9)
+    frame = sweep.assign(noise=rng.uniform(0, 1, len(sweep)))
+    x, y, score = sweepstats.most_contrasting_pair(frame, ["noise", "quds_force.leash_strength",
+                                                           "united_states.strike_threshold"])
+    assert {x, y} == {"quds_force.leash_strength", "united_states.strike_threshold"} and score > 0.05
+    shuffled = frame.assign(outcome=rng.permutation(frame["outcome"].to_numpy()))
+    assert sweepstats.explained_by_cells(sweepstats.cell_table(shuffled, "noise", "quds_force.leash_strength",
+                                                               None)) < 0.01

@@ -41,13 +41,20 @@ def test_prim_box_statistics_are_consistent():
     assert set(table["parameter"]) == {"a", "c"}
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_prim_restricts_nothing_in_pure_noise(seed):
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.uniform(0, 1, (3000, 4)), columns=list("abcd"))
-    y = rng.random(3000) < 0.1
-    boxes = prim(X, y)
-    assert len(boxes) == 1 and boxes[0].limits == {} and boxes[0].mass == 1.0
+def test_prim_rarely_restricts_anything_in_pure_noise():
+    # 20 seeded noise sets (P = 0.1 everywhere): the restriction test works at 5 % / 4 parameters, but the
+    # box is chosen on the same data, so allow up to 3 of 20 false boxes (observed: 1 in 40 seeds)
+    false_boxes = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        X = pd.DataFrame(rng.uniform(0, 1, (3000, 4)), columns=list("abcd"))
+        y = rng.random(3000) < 0.1
+        boxes = prim(X, y)
+        assert len(boxes) == 1
+        false_boxes += bool(boxes[0].limits)
+        if not boxes[0].limits:
+            assert boxes[0].mass == 1.0 and boxes[0].coverage == 1.0
+    assert false_boxes <= 3
 
 
 def test_prim_on_grid_levels_finds_the_planted_corner():
