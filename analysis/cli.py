@@ -11,6 +11,7 @@ from sim.errors import InputError
 COMMAND_MODULES = [
     "analysis.commands",
     "analysis.cli_batch",
+    "analysis.cli_app",
     "analysis.cli_report",
     "analysis.cli_calibrate",
 ]

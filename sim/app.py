@@ -191,9 +191,22 @@ def model_params(config: AppConfig) -> dict[str, Any]:
         default = float(info.default)
         lo = max(lo, info.lo) if info.lo is not None else lo
         hi = min(hi, info.hi) if info.hi is not None else hi
-        params[path] = {"type": "SliderFloat", "value": default, "min": min(lo, default), "max": max(hi, default),
-                        "step": step, "label": label}
+        # The slider snaps to min + k * step, rounded to the step's decimals: refine the step until it can
+        # show the scenario's own value, and shift the grid so that the value lies on it.
+        if _decimals(default) > _decimals(step):
+            step = 10.0 ** -_decimals(default)
+        below, above = max(0.0, default - lo), max(0.0, hi - default)
+        low = round(float(default - np.floor(below / step + 1e-9) * step), 10)
+        high = round(float(default + np.floor(above / step + 1e-9) * step), 10)
+        params[path] = {"type": "SliderFloat", "value": default, "min": low, "max": high, "step": step,
+                        "label": label}
     return params
+
+
+def _decimals(value: float) -> int:
+    """Decimal places of a number as written (at most 6)."""
+    text = f"{round(float(value), 6):.6f}".rstrip("0")
+    return len(text.split(".")[1])
 
 
 def initial_values(params: dict[str, Any]) -> dict[str, Any]:
@@ -262,7 +275,7 @@ def _figure(left: float = 0.65, right: float = 0.15, bottom: float = 0.5, top: f
     with palette.style_context():
         figure = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
     figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
-                           hspace=0.12)
+                           hspace=0.15)
     return figure
 
 
@@ -281,7 +294,7 @@ def _days_axis(ax, model: EscalationModel) -> None:
 def level_figure(model: EscalationModel) -> Figure:
     """Highest rung acted each day (dots coloured by rung), the 30-day level, rung names and firebreaks."""
     series = model.series_frame()
-    figure = _figure(left=1.75)
+    figure = _figure(left=2.0)
     with palette.style_context():
         ax = figure.subplots()
         acted = series[series["level"] > 0]
@@ -309,7 +322,7 @@ def attacks_figure(model: EscalationModel, events: pd.DataFrame | None = None) -
     """Militia attacks so far per faction, stacked by rung (harassment, no casualties, casualties)."""
     table = attacks_by_faction(model, events)
     names = faction_names(model)
-    figure = _figure(left=1.6)
+    figure = _figure(left=1.85)
     with palette.style_context():
         ax = figure.subplots()
         labels = [names[key] for key in table.index]
@@ -428,8 +441,14 @@ def LeashPressurePanel(model):
     return _chart(leash_pressure_figure(model), "leash-pressure")
 
 
+def casualties_text(killed: int, wounded: int) -> str:
+    """``"2 killed, 4 wounded"``, or an empty string."""
+    parts = [f"{n} {word}" for n, word in ((killed, "killed"), (wounded, "wounded")) if n]
+    return ", ".join(parts)
+
+
 def event_log_html(model: EscalationModel, rows: int = EVENT_LOG_ROWS) -> str:
-    """The latest events, newest first, as an HTML table (rung cells carry the rung colour)."""
+    """The latest events, newest first, as an HTML table: day, actor, action, rung, casualties, claimed by."""
     events = event_table(model)
     names = faction_names(model)
     total = len(events)
@@ -437,28 +456,25 @@ def event_log_html(model: EscalationModel, rows: int = EVENT_LOG_ROWS) -> str:
     cells = []
     for row in latest.itertuples(index=False):
         rung = int(row.rung)
-        swatch = (f'<span style="display:inline-block;width:10px;height:10px;margin-right:4px;'
+        swatch = (f'<span style="display:inline-block;width:9px;height:9px;margin-right:4px;'
                   f'background:{palette.rung_color(rung)};border:1px solid #555"></span>')
+        action = row.action.replace("_", " ") + (f" ({row.weapon.replace('_', ' ')})" if row.weapon else "")
+        target = names.get(row.target, row.target).replace("_", " ")
         claimed = names.get(row.claimed_by, row.claimed_by) if row.claimed_by else ""
-        cells.append(
-            "<tr>" + "".join(f"<td>{value}</td>" for value in (
-                int(row.day), html.escape(names.get(row.actor, row.actor)), html.escape(row.action.replace("_", " ")),
-                html.escape(names.get(row.target, row.target).replace("_", " ")),
-                f"{swatch}{rung} {html.escape(Rung(rung).label)}", int(row.killed), int(row.wounded),
-                html.escape(claimed),
-            )) + "</tr>"
-        )
-    header = "".join(f"<th>{h}</th>" for h in ("day", "actor", "action", "target", "rung", "killed", "wounded",
-                                                  "claimed by"))
+        values = (int(row.day), html.escape(names.get(row.actor, row.actor)), html.escape(f"{action} → {target}"),
+                  f"{swatch}{rung} {html.escape(Rung(rung).label)}", casualties_text(int(row.killed), int(row.wounded)),
+                  html.escape(claimed))
+        cells.append("<tr>" + "".join(f"<td>{value}</td>" for value in values) + "</tr>")
+    header = "".join(f"<th>{h}</th>" for h in ("day", "actor", "action → target", "rung", "casualties", "claimed by"))
     shown = f"latest {len(latest)} shown, newest first" if total > len(latest) else "newest first"
     return (
-        f'<div class="escalation-event-log" data-events="{total}" style="font-size:12px;width:100%">'
+        f'<div class="escalation-event-log" data-events="{total}" style="font-size:11.5px;width:100%">'
         f'<div style="font-weight:600;font-size:14px;margin:2px 0 6px">Event log: {total} events ({shown})</div>'
-        f'<div style="max-height:330px;overflow-y:auto">'
+        f'<div style="max-height:340px;overflow:auto">'
         f'<table style="border-collapse:collapse;width:100%">'
         f'<thead style="position:sticky;top:0;background:#fff;text-align:left"><tr>{header}</tr></thead>'
         f'<tbody>{"".join(cells)}</tbody></table></div>'
-        f"<style>.escalation-event-log td,.escalation-event-log th{{padding:2px 6px;border-bottom:1px solid #eee;"
+        f"<style>.escalation-event-log td,.escalation-event-log th{{padding:2px 5px;border-bottom:1px solid #eee;"
         f"white-space:nowrap}}</style></div>"
     )
 

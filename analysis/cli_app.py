@@ -1,0 +1,170 @@
+"""The ``app`` sub-command: serve the dashboard (``sim/app.py``) on 127.0.0.1, or replay a stored world.
+
+    escalation app [SCENARIO] [--seed S] [--host 127.0.0.1] [--port 8765]
+    escalation app --replay RESULTS_DIR --world K
+
+The page is served by Solara's Starlette app under uvicorn in this process; Ctrl+C (or SIGTERM) stops
+it. The dashboard needs the optional ``app`` extra (``pip install "escalation-sim[app]"``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError
+
+APP_EXTRA_HINT = 'the dashboard needs the app extra: pip install "escalation-sim[app]" (or pip install -e ".[app]")'
+PAGE = "sim.app:Page"
+
+
+def register(subparsers) -> None:
+    """Add ``app``."""
+    parser = subparsers.add_parser(
+        "app", help="serve the interactive dashboard (Mesa SolaraViz) on 127.0.0.1",
+        description="Serve a page that runs one world step by step: pick a scenario, move the key "
+                    "parameters, step, play or reset, and watch the escalation level, attacks, casualties, "
+                    "hostility, leash and US pressure, and the event log. With --replay, open world K of a "
+                    "stored batch or sweep exactly as it ran. Needs the app extra.")
+    parser.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
+                        help="scenario name or YAML path (default: baseline)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S",
+                        help="master seed of the world shown (world 0 of `escalation run --seed S`; default 0)")
+    parser.add_argument("--replay", metavar="RESULTS_DIR", default=None,
+                        help="a results directory written by `escalation batch` or `escalation sweep`")
+    parser.add_argument("--world", type=int, default=None, metavar="K", help="with --replay: the world id to open")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, metavar="P", help="port (default 8765; 0 picks a free one)")
+    parser.set_defaults(func=run_app)
+
+
+def replay_spec(results_dir: str | Path, world: int) -> dict[str, Any]:
+    """Everything needed to rerun one stored world alone: scenario, seed, parameter values and horizon.
+
+    Args:
+        results_dir: a directory written by ``escalation batch`` or ``escalation sweep``.
+        world: the world id (the ``world`` column).
+
+    Returns:
+        ``{"results", "name", "kind", "world", "scenario", "world_seed", "overrides", "days",
+        "warnings"}``.
+
+    Raises:
+        InputError: the directory is missing or not a results store, or the world is not stored.
+    """
+    from analysis.store import open_results
+    from sim.scenario import load_scenario
+
+    path = Path(results_dir)
+    if not path.is_dir():
+        raise InputError("no such results directory", file=str(path))
+    results = open_results(path)
+    total = results.worlds_total
+    if world is None:
+        raise InputError("--replay needs --world K (a world id)", key="--world")
+    if not 0 <= int(world) < total:
+        raise InputError(f"world {world} is out of range: this {results.kind} has worlds 0 to {total - 1}",
+                         file=str(path), key="--world")
+    world = int(world)
+    seed = results.world_seed(world)  # raises if the world is not stored yet
+    scenario_name = results.world_scenario(world)
+    entry = next((s for s in results.manifest.get("scenarios", []) if s.get("name") == scenario_name), {})
+    stored_path = entry.get("path")
+    scenario_ref = scenario_name
+    try:
+        scenario = load_scenario(scenario_name)
+    except InputError:
+        if not stored_path or not Path(stored_path).is_file():
+            raise
+        scenario_ref, scenario = stored_path, load_scenario(stored_path)
+    warnings = []
+    if entry.get("sha256") and entry["sha256"] != scenario.content_hash():
+        warnings.append(f"scenario '{scenario_name}' changed since the {results.kind} ran; the replay may differ")
+    recorded = results.manifest.get("model_code")
+    if recorded:
+        from analysis.executors import model_fingerprint
+
+        if recorded != model_fingerprint():
+            warnings.append(f"the model code changed since the {results.kind} ran; the replay may differ")
+    days = results.manifest.get("days")
+    return {
+        "results": str(path), "name": results.name, "kind": results.kind, "world": world,
+        "scenario": scenario_ref, "world_seed": int(seed), "overrides": results.world_overrides(world),
+        "days": None if days is None else int(days), "warnings": warnings,
+    }
+
+
+def app_config(scenario: str | None = None, seed: int = 0, replay: str | None = None, world: int | None = None):
+    """The page's configuration, validated (bad input raises :class:`InputError` before any server starts)."""
+    from sim.app import AppConfig
+    from sim.scenario import load_scenario
+
+    if replay is not None:
+        if scenario is not None:
+            raise InputError("give either a SCENARIO or --replay RESULTS_DIR --world K, not both", key="--replay")
+        spec = replay_spec(replay, world)
+        return AppConfig(scenario=spec["scenario"], seed=0, replay=spec)
+    if world is not None:
+        raise InputError("--world needs --replay RESULTS_DIR", key="--world")
+    if seed < 0:
+        raise InputError(f"expected a seed >= 0, got {seed}", key="--seed")
+    load_scenario(scenario or "baseline")  # raises ScenarioError (an InputError) for an unknown scenario
+    return AppConfig(scenario=scenario or "baseline", seed=seed)
+
+
+def require_app_extra() -> None:
+    """Raise a one-line :class:`InputError` when the app extra (solara) is not installed."""
+    # Mesa 3.3's ComponentsView trips Solara's rules-of-hooks check on import (harmless; see sim/app.py).
+    warnings.filterwarnings("ignore", message=".*ComponentsView: `use_state` found despite early return")
+    try:
+        import solara  # noqa: F401
+        import mesa.visualization  # noqa: F401
+    except ImportError:
+        raise InputError(APP_EXTRA_HINT) from None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(config, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve the page with the given configuration until interrupted."""
+    os.environ["ESCALATION_APP_CONFIG"] = config.to_json()
+    os.environ["SOLARA_APP"] = PAGE
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home
+    os.environ.setdefault("SOLARA_THEME_VARIANT", "light")
+    import uvicorn
+
+    # Solara warns once that a page on 127.0.0.1 (not "localhost") gets a samesite=lax cookie: harmless here.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    print(f"escalation app: serving {describe(config)} at http://{host}:{port}/ (Ctrl+C stops)",
+          file=sys.stderr, flush=True)
+    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
+
+
+def describe(config) -> str:
+    """One line on what the page shows."""
+    if config.replay:
+        replay = config.replay
+        return f"world {replay['world']} of {replay['kind']} '{replay['name']}' (scenario {config.scenario})"
+    return f"scenario {config.scenario} (seed {config.seed})"
+
+
+def run_app(args) -> int:
+    """``escalation app``."""
+    require_app_extra()
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"expected a port 0-65535, got {args.port}", key="--port")
+    config = app_config(args.scenario, args.seed, args.replay, args.world)
+    for warning in (config.replay or {}).get("warnings", []):
+        print(f"escalation app: warning: {warning}", file=sys.stderr)
+    port = args.port or free_port(args.host)
+    serve(config, args.host, port)
+    return 0
