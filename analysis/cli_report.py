@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 THRESHOLD_HELP = "largest P(confrontation) compatible with the thesis, strictly between 0 and 1 (default 0.05)"
@@ -25,7 +24,6 @@ def register(subparsers) -> None:
 
     test = subparsers.add_parser(
         "thesis", help="test 'provocation, not confrontation': is P(confrontation) below the threshold?",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Print, per scenario (and for a sweep, per share of the parameter space), whether the "
                     "thesis holds: the exact 95 % interval's upper bound for P(confrontation) below the "
                     "threshold -> holds; its lower bound above it -> fails; otherwise inconclusive, with the "
