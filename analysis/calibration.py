@@ -80,8 +80,8 @@ class Knob:
         return {self.paths[0]: x}
 
 
-def resolve_knobs(scenario: Scenario, names: list[str]) -> list[Knob]:
-    """Knobs for parameter names or ``*`` patterns, with search ranges inside the schema's bounds.
+def resolve_knobs(scenario: Scenario, names: list[str], search_factor: float = SEARCH_FACTOR) -> list[Knob]:
+    """Knobs for parameter names or ``*`` patterns, searched in [value / factor, value * factor] within the schema.
 
     Raises:
         InputError: an unknown path (with the nearest suggestion), a pattern matching nothing, or a
@@ -91,7 +91,10 @@ def resolve_knobs(scenario: Scenario, names: list[str]) -> list[Knob]:
     knobs = []
     for name in names:
         paths = sorted(p for p in infos if fnmatch.fnmatchcase(p, name)) if "*" in name else [name]
-        if not paths or paths[0] not in infos:
+        if not paths and "*" in name:
+            raise InputError("the pattern matches no parameter path; see `escalation schema` for the valid paths",
+                             key=name)
+        if paths[0] not in infos:
             hint = difflib.get_close_matches(name, list(infos), n=1, cutoff=0.5)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise InputError(f"unknown parameter path{suggestion}; see `escalation schema` or "
@@ -101,12 +104,12 @@ def resolve_knobs(scenario: Scenario, names: list[str]) -> list[Knob]:
             raise InputError("only positive numeric parameters can be fitted (the search is on a log scale)", key=name)
         originals = tuple(float(info.default) for info in fitted)
         if "*" in name:
-            lo = max([1 / SEARCH_FACTOR] + [info.lo / v for info, v in zip(fitted, originals) if info.lo is not None])
-            hi = min([SEARCH_FACTOR] + [info.hi / v for info, v in zip(fitted, originals) if info.hi is not None])
+            lo = max([1 / search_factor] + [info.lo / v for info, v in zip(fitted, originals) if info.lo is not None])
+            hi = min([search_factor] + [info.hi / v for info, v in zip(fitted, originals) if info.hi is not None])
         else:
             info, value = fitted[0], originals[0]
-            lo = max(value / SEARCH_FACTOR, info.lo if info.lo is not None else 0.0, 1e-9)
-            hi = min(value * SEARCH_FACTOR, info.hi if info.hi is not None else np.inf)
+            lo = max(value / search_factor, info.lo if info.lo is not None else 0.0, 1e-9)
+            hi = min(value * search_factor, info.hi if info.hi is not None else np.inf)
         knobs.append(Knob(name, tuple(paths), originals, float(lo), float(hi)))
     return knobs
 
@@ -321,7 +324,7 @@ class Calibration:
 
 def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None = None, parameters: list[str] | None = None,
               worlds: int = 200, seed: int = 0, candidates: int = 32, rounds: int = 3, bootstrap: int = 200,
-              fit_worlds: int | None = None, days: int | None = None) -> Calibration:
+              fit_worlds: int | None = None, days: int | None = None, search_factor: float = SEARCH_FACTOR) -> Calibration:
     """Fit parameters of a scenario to the targets that apply to it.
 
     Args:
@@ -335,6 +338,7 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
         bootstrap: bootstrap fits for the intervals of the fitted values.
         fit_worlds: fresh worlds for the fit table (default 4 x worlds, at least 1,000).
         days: horizon (default: the scenario's).
+        search_factor: the first round searches each value in [value / factor, value * factor].
 
     Returns:
         A :class:`Calibration`.
@@ -353,8 +357,18 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
     fitted_targets = [t for t in applying if t.role == "fit"]
     if not fitted_targets:
         raise InputError(f"no target with role 'fit' applies to scenario '{loaded.name}'", file=source)
-    knobs = resolve_knobs(loaded, parameters or DEFAULT_PARAMETERS.get(loaded.name, GENERIC_PARAMETERS))
+    if not search_factor > 1:
+        raise InputError(f"expected a search factor above 1, got {search_factor}", key="--search-factor")
+    knobs = resolve_knobs(loaded, parameters or DEFAULT_PARAMETERS.get(loaded.name, GENERIC_PARAMETERS), search_factor)
     horizon = int(days or loaded.days)
+    if horizon < 1:
+        raise InputError(f"expected a positive number of days, got {horizon}", key="--days")
+    for target in applying:
+        start = (target.start - loaded.start_date).days if target.start else 0
+        end = (target.end - loaded.start_date).days if target.end else horizon - 1
+        if end < 0 or start > horizon - 1 or end < start:
+            raise InputError(f"period {target.period_text()} lies outside the simulated horizon of "
+                             f"{loaded.name} ({loaded.start_date}, {horizon} days)", key=target.name)
     k = len(knobs)
     box = np.log(np.array([[kn.lo, kn.hi] for kn in knobs]))
     goals, below, above = tolerances(fitted_targets)

@@ -13,7 +13,7 @@ def register(subparsers) -> None:
         "calibrate", help="fit scenario parameters to the 2019-2021 record (simulated method of moments)",
         description="Fit parameters of SCENARIO so that simulated statistics match the targets that apply to it "
                     "(simulated method of moments with common random numbers; every round runs all candidates in "
-                    "one vectorized batch). Prints the fitted values with 95%% intervals and the fit per target, "
+                    "one vectorized batch). Prints the fitted values with 95% intervals and the fit per target, "
                     "and writes a calibrated scenario YAML that extends the original.")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario name or YAML path")
     p.add_argument("--targets", metavar="FILE", default=None,
@@ -25,6 +25,8 @@ def register(subparsers) -> None:
     p.add_argument("--candidates", type=int, default=32, metavar="C", help="candidates per round (default 32)")
     p.add_argument("--rounds", type=int, default=3, metavar="R", help="design rounds (default 3)")
     p.add_argument("--bootstrap", type=int, default=200, metavar="B", help="bootstrap fits for the intervals (default 200)")
+    p.add_argument("--search-factor", type=float, default=3.0, metavar="F",
+                   help="first round searches [value / F, value * F] within the schema's range (default 3)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="master seed (default 0)")
     p.add_argument("--days", type=int, default=None, help="horizon (default: the scenario's)")
     p.add_argument("--out", metavar="FILE", default=None,
@@ -34,7 +36,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "facts", help="check the eight stylized facts of the domain brief in simulated worlds",
         description="Run the era scenarios (and, on the same seeds, their variants without a calm order, a shock or "
-                    "an election) and print, for each stylized fact, the simulated statistic with its 95%% "
+                    "an election) and print, for each stylized fact, the simulated statistic with its 95% "
                     "interval, the criterion and whether it holds.")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                    help="scenarios to check (default: crisis_2019_2020 talks_2021 regional_war)")
@@ -54,7 +56,8 @@ def _cmd_calibrate(args) -> int:
     if out is not None and out.suffix not in (".yaml", ".yml"):
         raise InputError("expected a .yaml file to write the calibrated scenario to", key="--out")
     result = calibrate(args.scenario, args.targets, parameters, worlds=args.worlds, seed=args.seed,
-                       candidates=args.candidates, rounds=args.rounds, bootstrap=args.bootstrap, days=args.days)
+                       candidates=args.candidates, rounds=args.rounds, bootstrap=args.bootstrap, days=args.days,
+                       search_factor=args.search_factor)
     out = out or Path(f"{result.scenario.name}_calibrated.yaml")
     original = Path(args.scenario)
     extends = str(original.resolve()) if original.suffix in (".yaml", ".yml") else result.scenario.name

@@ -85,10 +85,10 @@ def _verdict(lower: float, upper: float, low: float | None, high: float | None) 
 
 def _criterion(low: float | None, high: float | None) -> str:
     if low is None:
-        return f"<= {high:g}"
+        return f"<= {high:.3g}"
     if high is None:
-        return f">= {low:g}"
-    return f"in [{low:g}, {high:g}]"
+        return f">= {low:.3g}"
+    return f"in [{low:.3g}, {high:.3g}]"
 
 
 class FactRunner:
@@ -269,8 +269,11 @@ def check_facts(scenarios: list[str] | None = None, worlds: int = 2000, seed: in
         raise InputError(f"expected at least 10 worlds, got {worlds}", key="--worlds")
     runner = FactRunner(worlds, seed, days)
     checks: list[Check] = []
-    for name in scenarios or DEFAULT_SCENARIOS:
-        checks.extend(check_scenario(load_scenario(name), runner))
+    loaded = [load_scenario(name) for name in scenarios or DEFAULT_SCENARIOS]  # bad names fail before any run
+    if days is not None and days < 1:
+        raise InputError(f"expected a positive number of days, got {days}", key="--days")
+    for scenario in loaded:
+        checks.extend(check_scenario(scenario, runner))
     return checks
 
 

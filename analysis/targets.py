@@ -409,6 +409,12 @@ def _us_struck_iran(worlds: Worlds, first: int, last: int) -> np.ndarray:
     return _per_world(worlds, kinetic[kinetic["action"] == "direct_strike"]) > 0
 
 
+def _us_kills_leader(worlds: Worlds, first: int, last: int) -> np.ndarray:
+    kinetic = _in(worlds.select("kinetic"), first, last)
+    own = kinetic[(kinetic["action"] == "leader_killing") & ~kinetic["scripted"]]
+    return _per_world(worlds, own) > 0
+
+
 def _open_war(worlds: Worlds, first: int, last: int) -> np.ndarray:
     day = _first_day(worlds.outcomes, "first_day_rung_7")
     return (day >= first) & (day <= last)
@@ -455,6 +461,8 @@ STATISTICS: dict[str, Statistic] = {s.name: s for s in (
               "the Quds Force commander's killing", "share_of_worlds", "share", _worlds_where(_iran_answers_commander)),
     Statistic("p_us_strikes_iran", "share of worlds where the US strikes Iran", "share_of_worlds", "share",
               _worlds_where(_us_struck_iran)),
+    Statistic("p_us_kills_leader", "share of worlds where the US kills a leader of its own decision (not scripted)",
+              "share_of_worlds", "share", _worlds_where(_us_kills_leader)),
     Statistic("p_open_war", "share of worlds that reach sustained open war (rung 7)", "share_of_worlds", "share",
               _worlds_where(_open_war)),
 )}

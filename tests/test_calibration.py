@@ -1,5 +1,6 @@
 """Calibration: targets file, named statistics, the vectorized fit, bad input, the CLI."""
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -106,9 +107,12 @@ def test_calibrate_cli_prints_the_fit_and_writes_a_loadable_scenario(tmp_path):
     (["--targets", "missing.yaml"], "missing.yaml: targets file not found"),
     (["--parameters", "united_states.strike_treshold"], "did you mean 'united_states.strike_threshold'"),
     (["--targets", "bad.yaml"], "unknown statistic"),
+    (["--parameters", "militias.*.nope"], "militias.*.nope: the pattern matches no parameter path"),
+    (["--days", "30", "--targets", "late.yaml"], "late: period 2020-07-01 to 2020-09-30 lies outside the simulated horizon"),
 ])
 def test_calibrate_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     write_targets(tmp_path / "bad.yaml", statistic="no_such_statistic")
+    write_targets(tmp_path / "late.yaml", name="late", period=[dt.date(2020, 7, 1), dt.date(2020, 9, 30)])
     done = escalation("calibrate", "baseline", *args, "--worlds", "20", cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -49,9 +49,12 @@ def test_attacks_without_casualties_are_rarely_answered_in_2021(checks):
     assert rarely.upper <= 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: ~10 % of no-casualty attacks are followed by a US strike: "
-                   "the summer-2020 wave (~15 attacks/month, many convoy bombs) piles up pressure_per_attack to the "
-                   "strike threshold; the decision rule weighs a convoy bomb like a rocket on a base")
+TEMPO = ("the US answer scales with the attack tempo: at the crisis's ~15 attacks/month pressure_per_attack piles up "
+         "to the strike threshold (a convoy bomb weighs like a rocket on a base) and casualty attacks come monthly; "
+         "the record's US did not strike more often as attacks grew (see docs/calibration.md)")
+
+
+@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: ~12 % of no-casualty attacks are followed by a US strike; " + TEMPO)
 def test_attacks_without_casualties_are_rarely_answered_in_the_2020_crisis(checks):
     rarely = get(checks, "crisis_2019_2020", "P(US kinetic answer within 10 days | attack without casualties)")
     assert rarely.upper <= 0.05
@@ -66,11 +69,21 @@ def test_irans_answer_to_the_commanders_killing_kills_no_american_and_stops_shor
     assert get(checks, "crisis_2019_2020", "P(a single salvo in the year").lower > 0.8
 
 
-@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: P(open war) ~6 % [5, 7.5]: every path runs through a salvo "
+@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: P(open war) ~6.5 % [5.4, 7.6]: nearly every path runs through a salvo "
                    "that kills Americans by accident (10 %), a US strike on Iran and Iran's counter-strike (0.8); "
                    "the Iranian salvo and counter-strike parameters rest on one event and are not calibrated")
 def test_open_war_is_credibly_below_five_percent_in_the_2020_crisis(checks):
     assert get(checks, "crisis_2019_2020", "P(sustained open war)").upper < 0.05
+
+
+def test_leader_killings_are_rare_in_2021(checks):
+    assert get(checks, "talks_2021", "P(the US kills a leader of its own decision)").upper <= 0.2
+
+
+@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: ~23 % of worlds see a US leader killing of the model's own "
+                   "decision besides the scripted one; " + TEMPO)
+def test_leader_killings_are_rare_in_the_2020_crisis(checks):
+    assert get(checks, "crisis_2019_2020", "P(the US kills a leader of its own decision)").upper <= 0.2
 
 
 def test_talks_year_stays_bounded(checks):
