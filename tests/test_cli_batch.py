@@ -1,0 +1,145 @@
+"""`escalation batch` and `escalation sweep` as a user runs them (subprocesses)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import analysis
+
+SPEC = {
+    "name": "cli_sweep",
+    "scenarios": ["baseline"],
+    "parameters": {"quds_force.leash_strength": {"lo": 0.4, "hi": 0.8, "levels": 2}},
+    "design": {"kind": "grid"},
+    "replicates": 10,
+    "days": 30,
+    "seed": 4,
+}
+
+
+def escalation(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "analysis.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, **kwargs)
+
+
+def write_spec(path: Path, **changes) -> Path:
+    spec = dict(SPEC, **changes)
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_batch_writes_the_store_with_plain_progress_lines_when_not_a_terminal(tmp_path):
+    done = escalation("batch", "baseline", "--worlds", "40", "--seed", "2", "--days", "30", "--workers", "2",
+                      "--chunk-size", "10", "--events", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "results" / "batch-baseline-n40-s2"
+    assert done.stdout.startswith(f"results/batch-baseline-n40-s2: 40/40 worlds; quiet ")
+    assert "confrontation" in done.stdout
+    lines = done.stderr.splitlines()
+    assert "40 worlds to run in 4 chunks on local process pool, 2 workers" in lines[0]
+    assert any("worlds/s, ETA" in line and "40/40 worlds (100%)" in line for line in lines)
+    assert "\r" not in done.stderr
+    results = analysis.open_results(out)
+    assert results.complete and len(results.outcomes()) == 40
+    assert set(results.events()["world"]) <= set(range(40))
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path):
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "analysis.cli", "batch", "baseline", "--worlds", "30",
+                                "--days", "20", "--workers", "1", "--chunk-size", "10", "--out", str(tmp_path / "o")],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the terminal closes when the process exits
+            break
+        if not data:
+            break
+        output += data
+    process.wait(timeout=60)
+    os.close(leader)
+    text = output.decode()
+    assert process.returncode == 0
+    assert "\r" in text and "[##########" in text and "30/30 worlds (100%)" in text
+
+
+def test_quiet_prints_nothing(tmp_path):
+    done = escalation("sweep", str(write_spec(tmp_path / "s.yaml")), "--quiet", "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
+    assert analysis.open_results(tmp_path / "results" / "cli_sweep").complete
+
+
+def test_sweep_resumes_a_finished_store_and_refuses_a_different_spec(tmp_path):
+    spec = write_spec(tmp_path / "s.yaml")
+    first = escalation("sweep", str(spec), "--out", "o", "--workers", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = escalation("sweep", str(spec), "--out", "o", cwd=tmp_path)
+    assert again.returncode == 0
+    assert "all 20 worlds already stored in o" in again.stderr
+    other = escalation("sweep", str(write_spec(tmp_path / "t.yaml", seed=5)), "--out", "o", cwd=tmp_path)
+    assert other.returncode == 2
+    assert other.stderr.strip() == (
+        "escalation sweep: error: o: holds a different sweep (spec.seed: stored 4, now 5; spec_sha256: stored "
+        + other.stderr.split("spec_sha256: stored ")[1].split(")")[0]
+        + "); refusing to mix results: use another --out or delete it")
+
+
+def test_dry_run_prints_the_design_size(tmp_path):
+    done = escalation("sweep", str(write_spec(tmp_path / "s.yaml")), "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.strip() == ("cli_sweep: grid design, 2 points x 10 replicates = 20 worlds over 1 parameters; "
+                                   "scenarios baseline")
+    assert not (tmp_path / "results").exists()
+
+
+BAD_SPECS = {
+    "unknown_path": ({"parameters": {"quds_force.leash_strenght": {"lo": 0.1, "hi": 0.5}}},
+                     "parameters.quds_force.leash_strenght: unknown parameter path in scenario 'baseline'; "
+                     "did you mean 'quds_force.leash_strength'?"),
+    "lo_above_hi": ({"parameters": {"quds_force.leash_strength": {"lo": 0.9, "hi": 0.2}}},
+                    "parameters.quds_force.leash_strength: lo (0.9) is greater than hi (0.2)"),
+    "sobol_size": ({"parameters": {"quds_force.leash_strength": {"lo": 0.2, "hi": 0.9},
+                                   "context.external_grievance": {"lo": 0.0, "hi": 3.0}},
+                    "design": {"kind": "sobol", "samples": 48}},
+                   "design.samples: Sobol sample size must be a power of two (got 48; try 32 or 64)"),
+    "no_replicates": ({"replicates": 0}, "replicates: expected a positive integer (worlds per design point), got 0"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SPECS))
+def test_bad_specs_exit_2_with_one_line_and_nothing_written(tmp_path, name):
+    changes, message = BAD_SPECS[name]
+    spec = write_spec(tmp_path / "bad.yaml", **changes)
+    done = escalation("sweep", str(spec), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == f"escalation sweep: error: {spec}: {message}\n"
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sweep", "missing.yaml"], "missing.yaml: sweep spec not found (expected a YAML file)"),
+    (["sweep", "broken.yaml"], "broken.yaml: malformed YAML: line 2, column 1"),
+    (["batch", "baselin", "--worlds", "5"], "unknown scenario 'baselin'"),
+    (["batch", "baseline", "--worlds", "0"], "--worlds: expected a positive number of worlds, got 0"),
+    (["batch", "baseline", "--worlds", "5", "--workers", "0"], "--workers: expected a positive number of workers"),
+    (["batch", "baseline", "--worlds", "5", "--chunk-size", "-1"], "--chunk-size: expected a positive chunk size"),
+])
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
+    (tmp_path / "broken.yaml").write_text("name: x\n: : :\n")
+    done = escalation(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(f"escalation {args[0]}: error: ")
+    assert message in done.stderr
+    assert not (tmp_path / "results").exists()
