@@ -332,14 +332,18 @@ class StoreWriter:
             self.manifest = dict(self.manifest, format_version=FORMAT_VERSION, identity=self.identity,
                                  started_at=utc_now(), finished_at=None, runs=[])
             self.write_manifest()
+        collected = self.manifest.get("tables", {})
         for table in TABLES:
-            (self.path / table).mkdir(exist_ok=True)
+            if table == "outcomes" or collected.get(table):
+                (self.path / table).mkdir(exist_ok=True)
         self._clean()
         return self
 
     def _clean(self) -> None:
         """Delete temporary files and series/events parts of chunks whose outcomes never landed."""
         for directory in [self.path, *(self.path / t for t in TABLES)]:
+            if not directory.is_dir():
+                continue
             for entry in directory.iterdir():
                 if entry.name.startswith(".") and ".tmp-" in entry.name:
                     entry.unlink(missing_ok=True)
