@@ -25,6 +25,7 @@ import fnmatch
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import yaml
@@ -324,7 +325,8 @@ class Calibration:
 
 def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None = None, parameters: list[str] | None = None,
               worlds: int = 200, seed: int = 0, candidates: int = 32, rounds: int = 3, bootstrap: int = 200,
-              fit_worlds: int | None = None, days: int | None = None, search_factor: float = SEARCH_FACTOR) -> Calibration:
+              fit_worlds: int | None = None, days: int | None = None, search_factor: float = SEARCH_FACTOR,
+              progress: Callable[[str], None] | None = None) -> Calibration:
     """Fit parameters of a scenario to the targets that apply to it.
 
     Args:
@@ -339,6 +341,7 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
         fit_worlds: fresh worlds for the fit table (default 4 x worlds, at least 1,000).
         days: horizon (default: the scenario's).
         search_factor: the first round searches each value in [value / factor, value * factor].
+        progress: called with one line per stage (e.g. ``print`` to standard error).
 
     Returns:
         A :class:`Calibration`.
@@ -350,6 +353,7 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
                                ("--bootstrap", bootstrap, 0)):
         if value < least:
             raise InputError(f"expected at least {least}, got {value}", key=name)
+    report = progress or (lambda line: None)
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     all_targets = load_targets(targets_file)
     source = str(targets_file) if targets_file is not None else "scenarios/targets/calibration_2019_2021.yaml"
@@ -369,6 +373,7 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
         if end < 0 or start > horizon - 1 or end < start:
             raise InputError(f"period {target.period_text()} lies outside the simulated horizon of "
                              f"{loaded.name} ({loaded.start_date}, {horizon} days)", key=target.name)
+    fit_horizon = min(horizon, max((t.end - loaded.start_date).days + 1 if t.end else horizon for t in fitted_targets))
     k = len(knobs)
     box = np.log(np.array([[kn.lo, kn.hi] for kn in knobs]))
     goals, below, above = tolerances(fitted_targets)
@@ -378,14 +383,19 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
         sampler = qmc.Sobol(k, scramble=True, seed=seed + round_index)
         z = qmc.scale(sampler.random(size), box[:, 0], box[:, 1])
         z[0] = best_z
-        batch = run_candidates(loaded, knobs, np.exp(z), fitted_targets, worlds, seed, horizon)
+        report(f"round {round_index + 1}/{rounds}: {size} candidates x {worlds} worlds x {fit_horizon} days in one batch")
+        batch = run_candidates(loaded, knobs, np.exp(z), fitted_targets, worlds, seed, fit_horizon)
         values = batch.values()
         coefficients = fit_surface(z, values)
-        order = np.argsort(objective_values(values, fitted_targets))
+        scores = objective_values(values, fitted_targets)
+        order = np.argsort(scores)
         best_z = minimise_surface(coefficients, goals, below, above, box, z[order[:3]])
+        report(f"  best simulated candidate: objective {scores[order[0]]:.2f}; surface optimum "
+               + ", ".join(f"{kn.name}={np.exp(v):.4g}" for kn, v in zip(knobs, best_z)))
         if round_index < rounds - 1:
             half = (box[:, 1] - box[:, 0]) / 4
             box = np.column_stack([np.maximum(best_z - half, box[:, 0]), np.minimum(best_z + half, box[:, 1])])
+    report(f"{bootstrap} bootstrap fits for the intervals")
     draws = _bootstrap_fits(batch, z, fitted_targets, box, best_z, bootstrap, seed)
     fitted = []
     for j, knob in enumerate(knobs):
@@ -393,12 +403,13 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
         at_edge = bool(np.isclose(best_z[j], box[j], atol=1e-3).any())
         fitted.append(FittedKnob(knob, float(np.exp(best_z[j])), float(lower), float(upper), at_edge))
     fit_worlds = fit_worlds or max(1000, 4 * worlds)
+    report(f"fit check: {fit_worlds} fresh worlds (seed {seed + 1}) at the fitted values")
     values = {path: value for f in fitted for path, value in f.path_values().items()}
     final = simulate(loaded, n_worlds=fit_worlds, seed=seed + 1, days=horizon, overrides=values, collect_series=False)
     fit = measure(Worlds.from_run(loaded, final, horizon), applying)
     fitted_rows = [m for m in fit if m.target.role == "fit"]
     objective = float(objective_values(np.array([[m.value] for m in fitted_rows]), [m.target for m in fitted_rows])[0])
-    return Calibration(loaded, source, fitted, fit, objective, worlds, size, rounds, seed, horizon, bootstrap, fit_worlds)
+    return Calibration(loaded, source, fitted, fit, objective, worlds, size, rounds, seed, fit_horizon, bootstrap, fit_worlds)
 
 
 def _bootstrap_fits(batch: Batch, z: np.ndarray, targets: list[Target], box: np.ndarray, best_z: np.ndarray,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from sim.errors import InputError
@@ -31,6 +32,7 @@ def register(subparsers) -> None:
     p.add_argument("--days", type=int, default=None, help="horizon (default: the scenario's)")
     p.add_argument("--out", metavar="FILE", default=None,
                    help="calibrated scenario YAML to write (default <scenario>_calibrated.yaml here)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
     p.set_defaults(func=_cmd_calibrate)
 
     p = subparsers.add_parser(
@@ -57,7 +59,8 @@ def _cmd_calibrate(args) -> int:
         raise InputError("expected a .yaml file to write the calibrated scenario to", key="--out")
     result = calibrate(args.scenario, args.targets, parameters, worlds=args.worlds, seed=args.seed,
                        candidates=args.candidates, rounds=args.rounds, bootstrap=args.bootstrap, days=args.days,
-                       search_factor=args.search_factor)
+                       search_factor=args.search_factor,
+                       progress=None if args.quiet else lambda line: print(line, file=sys.stderr, flush=True))
     out = out or Path(f"{result.scenario.name}_calibrated.yaml")
     original = Path(args.scenario)
     extends = str(original.resolve()) if original.suffix in (".yaml", ".yml") else result.scenario.name

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.stats import proportion_interval, ratio_interval
-from analysis.targets import Worlds, _in
+from analysis.targets import DAYS_PER_MONTH, STATISTICS, Worlds, within
 from sim.errors import InputError
 from sim.runner import simulate
 from sim.scenario import ElectionEvent, LeaderKilledEvent, OrderEvent, Scenario, ShockEvent, TalksEvent, TruceEvent, load_scenario
@@ -128,7 +128,7 @@ def _ratio_check(fact, scenario, claim, numerator, denominator, low, high, basis
 
 
 def _attacks_in(worlds: Worlds, first: int, last: int) -> np.ndarray:
-    rows = _in(worlds.select("attacks"), first, last)
+    rows = within(worlds.select("attacks"), first, last)
     return np.bincount(rows["world"].to_numpy(), minlength=worlds.n_worlds).astype(float)
 
 
@@ -151,7 +151,6 @@ def check_scenario(scenario: Scenario, runner: FactRunner) -> list[Check]:
     worlds = runner.worlds(scenario)
     horizon = worlds.days
     checks: list[Check] = []
-    from analysis.targets import STATISTICS
 
     def statistic(stat: str, first: int = 0, last: int | None = None):
         return STATISTICS[stat].compute(worlds, first, horizon - 1 if last is None else last)
@@ -198,7 +197,7 @@ def check_scenario(scenario: Scenario, runner: FactRunner) -> list[Check]:
         checks.append(_rate_ratio(4, name, "attacks during the calm order / same days without the order and talks",
                                   worlds, without, day, last, None, 0.95))
         checks.append(_ratio_check(4, name, "attacks per month during the calm order (not ended)",
-                                   _attacks_in(worlds, day, last), np.full(worlds.n_worlds, (last - day + 1) / 30.44),
+                                   _attacks_in(worlds, day, last), np.full(worlds.n_worlds, (last - day + 1) / DAYS_PER_MONTH),
                                    1.0, None, "pooled rate"))
         before = max(day - (last - day + 1), 0)
         checks.append(_ratio_check(4, name, "attacks during the order / the same number of days before it (rose?)",
@@ -232,8 +231,8 @@ def check_scenario(scenario: Scenario, runner: FactRunner) -> list[Check]:
     # 7. capability ratchet: drone and missile share of attacks, first vs last quarter of the horizon
     attacks = worlds.select("attacks")
     quarter = horizon // 4
-    early = _in(attacks, 0, quarter - 1)
-    late = _in(attacks, horizon - quarter, horizon - 1)
+    early = within(attacks, 0, quarter - 1)
+    late = within(attacks, horizon - quarter, horizon - 1)
     early_value, _, _ = ratio_interval(
         *_per_world_pair(worlds, early, early["weapon"].isin(["drone", "missile"]).to_numpy(float)))
     checks.append(_ratio_check(7, name, "share of attacks by drone or missile, last quarter (not below the first "

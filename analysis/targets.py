@@ -290,7 +290,8 @@ class Statistic:
     compute: Callable[[Worlds, int, int], tuple[np.ndarray, np.ndarray]]
 
 
-def _in(rows: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+def within(rows: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+    """The rows whose day lies in [first, last]."""
     return rows[(rows["day"] >= first) & (rows["day"] <= last)]
 
 
@@ -300,14 +301,14 @@ def _per_world(worlds: Worlds, rows: pd.DataFrame, weights=None) -> np.ndarray:
 
 def attacks_per_month(worlds: Worlds, first: int, last: int):
     """Militia attacks of any kind (rungs 1-3, scripted ones included) per month of the period."""
-    rows = _in(worlds.select("attacks"), first, last)
+    rows = within(worlds.select("attacks"), first, last)
     months = (last - first + 1) / DAYS_PER_MONTH
     return _per_world(worlds, rows), np.full(worlds.n_worlds, months)
 
 
 def _attack_share(condition: Callable[[pd.DataFrame], np.ndarray]):
     def compute(worlds: Worlds, first: int, last: int):
-        rows = _in(worlds.select("attacks"), first, last)
+        rows = within(worlds.select("attacks"), first, last)
         return _per_world(worlds, rows, condition(rows)), _per_world(worlds, rows)
     return compute
 
@@ -365,13 +366,13 @@ def response_lag_if_killed(worlds: Worlds, first: int, last: int):
 def strike_rounds_per_attack(worlds: Worlds, first: int, last: int):
     """US kinetic rounds of its own decision (strikes on militia sites, leader killings) per militia attack."""
     kinetic = worlds.select("kinetic")
-    rounds = _in(kinetic[~kinetic["scripted"] & (kinetic["action"] != "direct_strike")], first, last)
-    return _per_world(worlds, rounds), _per_world(worlds, _in(worlds.select("attacks"), first, last))
+    rounds = within(kinetic[~kinetic["scripted"] & (kinetic["action"] != "direct_strike")], first, last)
+    return _per_world(worlds, rounds), _per_world(worlds, within(worlds.select("attacks"), first, last))
 
 
 def counter_attack_after_strike(worlds: Worlds, first: int, last: int):
     """Share of US strikes on militia sites followed by a militia attack within 1-3 days."""
-    strikes = _in(worlds.select("kinetic"), first, last)
+    strikes = within(worlds.select("kinetic"), first, last)
     strikes = strikes[strikes["action"] == "strike_militia"]
     attacks = worlds.daily(worlds.select("attacks")) > 0
     padded = np.concatenate([attacks, np.zeros((worlds.n_worlds, COUNTER_WINDOW + 1), dtype=bool)], axis=1)
@@ -384,13 +385,13 @@ def counter_attack_after_strike(worlds: Worlds, first: int, last: int):
 
 def iran_strikes_without_us_dead(worlds: Worlds, first: int, last: int):
     """Share of Iran's direct strikes that kill no American."""
-    rows = _in(worlds.select("iran_strikes"), first, last)
+    rows = within(worlds.select("iran_strikes"), first, last)
     return _per_world(worlds, rows, (rows["killed"] == 0).to_numpy(float)), _per_world(worlds, rows)
 
 
 def iran_salvo_wounded(worlds: Worlds, first: int, last: int):
     """Mean Americans wounded (brain injuries) per direct Iranian strike."""
-    rows = _in(worlds.select("iran_strikes"), first, last)
+    rows = within(worlds.select("iran_strikes"), first, last)
     return _per_world(worlds, rows, rows["wounded"].to_numpy(float)), _per_world(worlds, rows)
 
 
@@ -405,12 +406,12 @@ def _first_day(outcomes: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _us_struck_iran(worlds: Worlds, first: int, last: int) -> np.ndarray:
-    kinetic = _in(worlds.select("kinetic"), first, last)
+    kinetic = within(worlds.select("kinetic"), first, last)
     return _per_world(worlds, kinetic[kinetic["action"] == "direct_strike"]) > 0
 
 
 def _us_kills_leader(worlds: Worlds, first: int, last: int) -> np.ndarray:
-    kinetic = _in(worlds.select("kinetic"), first, last)
+    kinetic = within(worlds.select("kinetic"), first, last)
     own = kinetic[(kinetic["action"] == "leader_killing") & ~kinetic["scripted"]]
     return _per_world(worlds, own) > 0
 
@@ -423,7 +424,7 @@ def _open_war(worlds: Worlds, first: int, last: int) -> np.ndarray:
 def _iran_answers_commander(worlds: Worlds, first: int, last: int) -> np.ndarray:
     """Iran fires a direct strike within 30 days of the first killing of the Quds Force commander."""
     e = worlds.events
-    killings = _in(e[(e["action"] == "leader_killing") & (e["target"] == "quds_force")], first, last)
+    killings = within(e[(e["action"] == "leader_killing") & (e["target"] == "quds_force")], first, last)
     first_killing = np.full(worlds.n_worlds, -1, dtype=np.int64)
     grouped = killings.groupby("world")["day"].min()
     first_killing[grouped.index.to_numpy()] = grouped.to_numpy()
