@@ -44,7 +44,8 @@ def register(subparsers) -> None:
         "sweep", help="run a parameter sweep (grid, random, LHS, Sobol, Morris) described in YAML",
         description="Run the parameter sweep described in SPEC.yaml (see scenarios/sweeps/) into "
                     "results/<name>/; rows carry the point, replicate and swept parameter values.")
-    sweep.add_argument("spec", metavar="SPEC.yaml", help="sweep specification")
+    sweep.add_argument("spec", metavar="SPEC.yaml",
+                       help="sweep specification: a YAML file or the name of one in scenarios/sweeps/")
     sweep.add_argument("--dry-run", action="store_true", help="validate the spec and print the design size only")
     _add_execution_options(sweep)
     sweep.set_defaults(func=run_sweep)

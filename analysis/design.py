@@ -164,10 +164,8 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
         raw = source
         default_name = "sweep"
     else:
-        path = Path(source)
+        path = resolve_sweep_path(source)
         file = str(path)
-        if not path.is_file():
-            raise _fail(file, None, "sweep spec not found (expected a YAML file)")
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
@@ -314,6 +312,33 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
         sources=tuple(str(s) for s in sources or []),
         file=file,
     )
+
+
+def shipped_sweeps_dir() -> Path:
+    """The folder of shipped sweep specs (``scenarios/sweeps``)."""
+    from importlib import resources
+
+    return Path(str(resources.files("scenarios.sweeps")))
+
+
+def resolve_sweep_path(source: str | Path) -> Path:
+    """A sweep spec path: an existing file, or the name of a shipped spec (``leash_vs_us_threshold``).
+
+    Raises:
+        InputError: neither exists.
+    """
+    path = Path(source)
+    if path.is_file():
+        return path
+    text = str(source)
+    if "/" not in text and path.suffix not in (".yaml", ".yml"):
+        shipped = shipped_sweeps_dir() / f"{text}.yaml"
+        if shipped.is_file():
+            return shipped
+    names = sorted(p.stem for p in shipped_sweeps_dir().glob("*.yaml"))
+    hint = difflib.get_close_matches(path.stem, names, n=1)
+    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+    raise _fail(text, None, f"sweep spec not found (expected a YAML file or a shipped sweep: {', '.join(names)}){suggestion}")
 
 
 def _parse_parameter(file, key, path, value, info) -> ParameterRange:

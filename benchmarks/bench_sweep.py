@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,9 @@ DAYS = 365
 
 def measure(command: list[str], cwd: Path) -> dict:
     """Run a command; return wall seconds and the peak RSS (MiB) summed over its process tree."""
+    if WAIT_QUIET_SECONDS:
+        wait_for_quiet_machine(WAIT_QUIET_SECONDS)
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
@@ -70,7 +74,22 @@ def measure(command: list[str], cwd: Path) -> dict:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"benchmark command failed ({process.returncode}): {' '.join(command)}\n{stderr.decode()}")
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20, 1), "stdout": stdout.decode().strip()}
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mib": round(peak / 2**20, 1),
+            "stdout": stdout.decode().strip()}
+
+
+WAIT_QUIET_SECONDS = 0.0
+
+
+def wait_for_quiet_machine(limit: float) -> None:
+    """Wait (at most ``limit`` seconds) until other processes use under 15 % of the CPUs for 3 s."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if psutil.cpu_percent(interval=3) < 15:
+            return
+    print(f"  (machine still busy after waiting {limit:.0f} s; measuring anyway)", flush=True)
 
 
 def escalation(*args: str) -> list[str]:
@@ -153,6 +172,8 @@ def main() -> int:
     parser.add_argument("--sweep-worlds", type=int, default=100_000)
     parser.add_argument("--scaling-worlds", type=int, default=30_000)
     parser.add_argument("--mesa-worlds", type=int, default=2_000)
+    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                        help="before each timed run, wait up to this long for other processes to go idle")
     parser.add_argument("--phase", choices=["mesa"], help=argparse.SUPPRESS)
     parser.add_argument("--phase-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -163,7 +184,12 @@ def main() -> int:
     import mesa
     import pandas as pd
 
+    from analysis.executors import model_fingerprint
     from analysis.store import open_results
+
+    global WAIT_QUIET_SECONDS
+    WAIT_QUIET_SECONDS = args.wait_quiet
+    code_at_start = model_fingerprint()
 
     report: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
@@ -185,6 +211,7 @@ def main() -> int:
         worlds = stored.worlds_total
         report["sweep"] = {"worlds": worlds, "workers": 2, "seconds": sweep["seconds"],
                            "worlds_per_second": round(worlds / sweep["seconds"]), "peak_rss_mib": sweep["peak_rss_mib"],
+                           "cpu_seconds": sweep["cpu_seconds"],
                            "chunk_size": stored.manifest["runs"][-1]["chunk_size"],
                            "target": "under 120 s and under 1024 MiB",
                            "met": sweep["seconds"] < 120 and sweep["peak_rss_mib"] < 1024}
@@ -197,7 +224,8 @@ def main() -> int:
                                      "--days", str(DAYS), "--workers", str(workers), "--out", str(out), "--quiet"),
                           ROOT)
             manifest = open_results(out).manifest
-            scaling[workers] = {"seconds": run["seconds"], "worlds_per_second": round(args.scaling_worlds / run["seconds"]),
+            scaling[workers] = {"seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"],
+                                "worlds_per_second": round(args.scaling_worlds / run["seconds"]),
                                 "peak_rss_mib": run["peak_rss_mib"], "executor": manifest["runs"][-1]["executor"],
                                 "chunk_size": manifest["runs"][-1]["chunk_size"]}
         speedup = scaling[1]["seconds"] / scaling[2]["seconds"]
@@ -206,28 +234,33 @@ def main() -> int:
                              "met": speedup >= 1.7}
 
         print(f"4/4 the same {args.mesa_worlds:,} worlds via mesa.batch_run and escalation batch ...", flush=True)
+        out = scratch / "side_by_side"
+        ours = measure(escalation("batch", "baseline", "--worlds", str(args.mesa_worlds), "--seed", str(SEED),
+                                  "--days", str(DAYS), "--workers", "2", "--out", str(out), "--quiet"), ROOT)
         mesa_out = scratch / "mesa.json"
         mesa_run = measure([sys.executable, str(Path(__file__).resolve()), "--phase", "mesa", "--mesa-worlds",
                             str(args.mesa_worlds), "--phase-out", str(mesa_out)], ROOT)
         mesa_data = json.loads(mesa_out.read_text())
-        out = scratch / "side_by_side"
-        ours = measure(escalation("batch", "baseline", "--worlds", str(args.mesa_worlds), "--seed", str(SEED),
-                                  "--days", str(DAYS), "--workers", "2", "--out", str(out), "--quiet"), ROOT)
         max_rung = open_results(out).outcomes(columns=["max_rung"])["max_rung"].astype(int).tolist()
         same = max_rung == mesa_data["max_rung"]
+        agreeing = sum(a == b for a, b in zip(max_rung, mesa_data["max_rung"]))
         report["mesa_comparison"] = {
             "worlds": args.mesa_worlds, "processes": 2,
             "mesa_batch_run": {"seconds": mesa_run["seconds"], "inner_seconds": round(mesa_data["seconds"], 2),
+                               "cpu_seconds": mesa_run["cpu_seconds"],
                                "peak_rss_mib": mesa_run["peak_rss_mib"],
                                "worlds_per_second": round(args.mesa_worlds / mesa_run["seconds"], 1)},
             "escalation_batch": {"seconds": ours["seconds"], "peak_rss_mib": ours["peak_rss_mib"],
+                                 "cpu_seconds": ours["cpu_seconds"],
                                  "worlds_per_second": round(args.mesa_worlds / ours["seconds"], 1)},
             "time_ratio_mesa_over_batch": round(mesa_run["seconds"] / ours["seconds"], 1),
             "memory_ratio_mesa_over_batch": round(mesa_run["peak_rss_mib"] / ours["peak_rss_mib"], 2),
             "same_worlds": same,
+            "worlds_with_equal_max_rung": agreeing,
         }
 
     report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["model_code_changed_during_run"] = model_fingerprint() != code_at_start
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     s, c, m = report["sweep"], report["scaling"], report["mesa_comparison"]
@@ -246,6 +279,8 @@ def main() -> int:
          f"{m['time_ratio_mesa_over_batch']}x faster; same worlds: {m['same_worlds']}"),
     ]
     header = ("run", "worlds", "seconds", "worlds/s", "peak MiB", "")
+    if report["model_code_changed_during_run"]:
+        print("WARNING: sim/ changed during the benchmark; the comparison rows may mix model versions")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)))

@@ -95,6 +95,12 @@ def test_sweep_resumes_a_finished_store_and_refuses_a_different_spec(tmp_path):
         + "); refusing to mix results: use another --out or delete it")
 
 
+def test_shipped_sweeps_are_found_by_name(tmp_path):
+    done = escalation("sweep", "sobol_main_uncertainties", "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("sobol_main_uncertainties: sobol design, 2,816 points x 20 replicates = 56,320 worlds")
+
+
 def test_dry_run_prints_the_design_size(tmp_path):
     done = escalation("sweep", str(write_spec(tmp_path / "s.yaml")), "--dry-run", cwd=tmp_path)
     assert done.returncode == 0
@@ -128,7 +134,8 @@ def test_bad_specs_exit_2_with_one_line_and_nothing_written(tmp_path, name):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["sweep", "missing.yaml"], "missing.yaml: sweep spec not found (expected a YAML file)"),
+    (["sweep", "missing.yaml"], "missing.yaml: sweep spec not found (expected a YAML file or a shipped sweep: "),
+    (["sweep", "leash_vs_us_treshold"], "did you mean 'leash_vs_us_threshold'?"),
     (["sweep", "broken.yaml"], "broken.yaml: malformed YAML: line 2, column 1"),
     (["batch", "baselin", "--worlds", "5"], "unknown scenario 'baselin'"),
     (["batch", "baseline", "--worlds", "0"], "--worlds: expected a positive number of worlds, got 0"),
