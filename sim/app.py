@@ -29,6 +29,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import solara  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 # Mesa 3.3's ComponentsView trips Solara's rules-of-hooks check (harmless: the hook order never changes).
 warnings.filterwarnings("ignore", message=".*ComponentsView: `use_state` found despite early return")
@@ -299,10 +300,9 @@ def level_figure(model: EscalationModel) -> Figure:
         ax = figure.subplots()
         acted = series[series["level"] > 0]
         if len(series):
-            ax.step(series["day"], series["level_30d"], where="post", color=palette.GREY, lw=1.2,
-                    label="highest rung in the last 30 days")
+            ax.step(series["day"], series["level_30d"], where="post", color=palette.GREY, lw=1.2)
         ax.scatter(acted["day"], acted["level"], c=[palette.rung_color(r) for r in acted["level"]], s=22,
-                   edgecolors="#333333", linewidths=0.4, zorder=4, label="highest rung that day")
+                   edgecolors="#333333", linewidths=0.4, zorder=4)
         ax.set_yticks(range(len(Rung)), [f"{int(r)} {r.label}" for r in Rung])
         ax.set_ylim(-0.5, len(Rung) - 0.5)
         for rung in Rung:
@@ -314,7 +314,10 @@ def level_figure(model: EscalationModel) -> Figure:
                         color=palette.OKABE_ITO["vermillion"])
         _days_axis(ax, model)
         ax.set_title("Escalation level")
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        handles = [Line2D([], [], color=palette.GREY, lw=1.2, label="highest rung in the last 30 days"),
+                   Line2D([], [], ls="", marker="o", markersize=5, markerfacecolor="white", markeredgecolor="#333333",
+                          label="highest rung that day (coloured by rung)")]
+        ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
     return figure
 
 
@@ -448,7 +451,10 @@ def casualties_text(killed: int, wounded: int) -> str:
 
 
 def event_log_html(model: EscalationModel, rows: int = EVENT_LOG_ROWS) -> str:
-    """The latest events, newest first, as an HTML table: day, actor, action, rung, casualties, claimed by."""
+    """The latest events, newest first, as an HTML table: day, actor, action, rung, casualties, claimed by.
+
+    The rung shows as its number on its colour (the level chart names the rungs; hovering shows the name).
+    """
     events = event_table(model)
     names = faction_names(model)
     total = len(events)
@@ -462,7 +468,8 @@ def event_log_html(model: EscalationModel, rows: int = EVENT_LOG_ROWS) -> str:
         target = names.get(row.target, row.target).replace("_", " ")
         claimed = names.get(row.claimed_by, row.claimed_by) if row.claimed_by else ""
         values = (int(row.day), html.escape(names.get(row.actor, row.actor)), html.escape(f"{action} → {target}"),
-                  f"{swatch}{rung} {html.escape(Rung(rung).label)}", casualties_text(int(row.killed), int(row.wounded)),
+                  f'<span title="{html.escape(Rung(rung).label)}">{swatch}{rung}</span>',
+                  casualties_text(int(row.killed), int(row.wounded)),
                   html.escape(claimed))
         cells.append("<tr>" + "".join(f"<td>{value}</td>" for value in values) + "</tr>")
     header = "".join(f"<th>{h}</th>" for h in ("day", "actor", "action → target", "rung", "casualties", "claimed by"))
@@ -474,8 +481,10 @@ def event_log_html(model: EscalationModel, rows: int = EVENT_LOG_ROWS) -> str:
         f'<table style="border-collapse:collapse;width:100%">'
         f'<thead style="position:sticky;top:0;background:#fff;text-align:left"><tr>{header}</tr></thead>'
         f'<tbody>{"".join(cells)}</tbody></table></div>'
-        f"<style>.escalation-event-log td,.escalation-event-log th{{padding:2px 5px;border-bottom:1px solid #eee;"
-        f"white-space:nowrap}}</style></div>"
+        f"<style>.escalation-event-log td,.escalation-event-log th{{padding:2px 4px;border-bottom:1px solid #eee;"
+        f"vertical-align:top;line-height:1.25}}"
+        f".escalation-event-log td:nth-child(-n+2),.escalation-event-log td:nth-child(4),"
+        f".escalation-event-log td:nth-child(5){{white-space:nowrap}}</style></div>"
     )
 
 

@@ -214,7 +214,13 @@ def test_step_play_slider_reset_and_screenshot(browser):
             time.sleep(0.2)
         page.get_by_role("button", name="❚❚").click()
         page.get_by_role("button", name="▶").wait_for()
-        paused_at = _steps(page)
+        # Mesa finishes the batch of days under way when paused: wait until the count settles, then check
+        # that it stays put.
+        paused_at, deadline = -1, time.monotonic() + 30
+        while _steps(page) != paused_at:
+            assert time.monotonic() < deadline, "the day count kept moving after pause"
+            paused_at = _steps(page)
+            time.sleep(1.5)
         time.sleep(1.0)
         assert _steps(page) == paused_at and paused_at >= 200
         page.get_by_text(f"Day {paused_at} of 365").wait_for()
