@@ -51,7 +51,8 @@ def replay_spec(results_dir: str | Path, world: int) -> dict[str, Any]:
 
     Returns:
         ``{"results", "name", "kind", "world", "scenario", "world_seed", "overrides", "days",
-        "warnings"}``.
+        "warnings", "stored"}``; ``stored`` holds the stored world's highest rung, outcome class, attacks,
+        Americans killed and event count (None when the run kept no events), to compare on the page.
 
     Raises:
         InputError: the directory is missing or not a results store, or the world is not stored.
@@ -91,10 +92,15 @@ def replay_spec(results_dir: str | Path, world: int) -> dict[str, Any]:
         if recorded != model_fingerprint():
             warnings.append(f"the model code changed since the {results.kind} ran; the replay may differ")
     days = results.manifest.get("days")
+    stored = results.outcomes(columns=["max_rung", "outcome", "attacks", "us_killed"], worlds=[world]).iloc[0]
     return {
         "results": str(path), "name": results.name, "kind": results.kind, "world": world,
         "scenario": scenario_ref, "world_seed": int(seed), "overrides": results.world_overrides(world),
         "days": None if days is None else int(days), "warnings": warnings,
+        "stored": {"max_rung": int(stored["max_rung"]), "outcome": str(stored["outcome"]),
+                   "attacks": int(stored["attacks"]), "us_killed": int(stored["us_killed"]),
+                   "events": len(results.events(columns=["world"], worlds=[world]))
+                   if results.manifest["tables"].get("events") else None},
     }
 
 
@@ -165,6 +171,9 @@ def run_app(args) -> int:
     config = app_config(args.scenario, args.seed, args.replay, args.world)
     for warning in (config.replay or {}).get("warnings", []):
         print(f"escalation app: warning: {warning}", file=sys.stderr)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"escalation app: warning: binding to {args.host} makes the page reachable from other machines",
+              file=sys.stderr)
     port = args.port or free_port(args.host)
     serve(config, args.host, port)
     return 0

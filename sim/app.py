@@ -558,6 +558,12 @@ def ScenarioCard(config: AppConfig, scenario_name: solara.Reactive, choices: lis
             overrides = replay.get("overrides") or {}
             if overrides:
                 _line("; ".join(f"{path} = {_format(value)}" for path, value in overrides.items()))
+            stored = replay.get("stored")
+            if stored:
+                events = "" if stored.get("events") is None else f"{stored['events']} events, "
+                _line(f"Stored result: {events}{stored['attacks']} attacks, {stored['us_killed']} Americans killed, "
+                      f"highest rung {stored['max_rung']}, {stored['outcome']}", "escalation-replay-stored",
+                      "font-size: 12px; margin-top: 4px")
         else:
             solara.Select("Scenario", value=scenario_name, values=choices)
             _line("Move the sliders, then press Reset to rerun with the new values.", style="font-size: 12px")

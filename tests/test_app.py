@@ -157,7 +157,13 @@ def test_a_replayed_batch_world_equals_the_stored_world(batch, world):
     pd.testing.assert_frame_equal(_plain(model.events_frame()), _plain(stored_events), check_dtype=False)
     stored_series = batch.series(worlds=[world])
     pd.testing.assert_frame_equal(_plain(model.series_frame()), _plain(stored_series), check_dtype=False)
-    assert int(model.seeds[0]) == int(batch.outcomes(worlds=[world])["seed"].iloc[0])
+    stored = batch.outcomes(worlds=[world]).iloc[0]
+    assert int(model.seeds[0]) == int(stored["seed"])
+    summary = app.run_summary(model)
+    assert spec["stored"] == {"max_rung": summary["max_rung"], "outcome": summary["outcome"],
+                              "attacks": summary["attacks"], "us_killed": summary["us_killed"],
+                              "events": summary["events"]}
+    assert summary["outcome"] == stored["outcome"] and summary["days_done"] == 150
 
 
 def test_a_replayed_sweep_world_carries_its_parameter_values(tmp_path):

@@ -280,5 +280,6 @@ def test_replay_shows_the_stored_world_in_the_browser(browser, tmp_path):
         page.get_by_text("Day 120 of 120").wait_for()
         assert len(stored) > 0
         _eventually(lambda: _events_shown(page) == len(stored))
+        assert page.locator(".escalation-replay-stored").inner_text().startswith(f"Stored result: {len(stored)} events")
         assert not errors, errors
         page.close()
