@@ -2,7 +2,9 @@
 
 Serve it with ``escalation app [SCENARIO]`` or ``escalation app --replay RESULTS_DIR --world K`` (see
 ``analysis/cli_app.py``), which pass their choice to this page as JSON in the environment variable
-``ESCALATION_APP_CONFIG``. ``solara run sim.app`` also works and opens the baseline scenario.
+``ESCALATION_APP_CONFIG``. ``solara run sim.app`` also works and opens the baseline scenario (ignore its
+advice to upgrade solara: the pinned release is the one whose offline assets are published, and Mesa 3.3
+needs Vuetify 2).
 
 The page is a :class:`mesa.visualization.SolaraViz` of :class:`DashboardModel` (an ``EscalationModel`` with
 one world) with a scenario picker, sliders for the key parameters, a seed, step/play/reset, six panels
