@@ -97,8 +97,10 @@ class Militia(Actor):
         killed leaders, US strikes, external shocks) raises the log rate; fear of US retaliation and the
         faction's political stake in Baghdad (pressed harder near elections) lower it; outbidding of
         rival factions raises it (Kydd & Walter 2006). Tehran's directive reaches the faction through
-        the Quds Force leash with slack (principal-agent: Byman & Kreps 2010; Salehyan 2010). Attacks
-        are self-exciting (Hawkes process, Mohler et al. 2011).
+        the Quds Force leash with slack (principal-agent: Byman & Kreps 2010; Salehyan 2010): the leash
+        blends the faction's own intensity (hardliners want more than Tehran's calibrated pressure) with
+        Tehran's directive, and a loosely leashed, defiant faction answers a calm order with more attacks
+        (seed 003). Attacks are self-exciting (Hawkes process, Mohler et al. 2011).
         """
         m = self.model
         p, d = self.traits, m.dyn
@@ -111,7 +113,10 @@ class Militia(Actor):
             - m.ctx["common_enemy_restraint"] * m.ctx["common_enemy"]
         )
         compliance = m.quds_force.leash * p["obedience"]
-        directive = 1.0 - compliance + compliance * m.iran.directive
+        directive = (1.0 - compliance) * p["own_intensity"] + compliance * m.iran.directive
+        if np.any(p["defiance"]):
+            restrained = m.iran.posture == Posture.RESTRAINT
+            directive = directive * (1.0 + p["defiance"] * (1.0 - compliance) * restrained)
         truce = d["truce_factor"] if self.truce_until >= m.day else 1.0
         rate = (p["base_attack_rate"] * truce) * np.exp(log_rate) * directive * m.presence_today
         return rate + self.excitation
@@ -224,17 +229,20 @@ class Militia(Actor):
     def resolve_attacks(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, forced: dict | None = None):
         """Carry out the day's attacks: target, weapon, outcome, claim, attribution, then the US perceives.
 
-        Intent to cause casualties rises with grievance; a claim is open or under the faction's front
-        name; the US perceives each attack with noise (misperceived casualties, misattribution).
+        Intent to cause casualties rises with grievance and falls with compliance (Tehran wants signals,
+        not dead Americans: seed 001); a claim is open or under the faction's front name; the US perceives
+        each attack with noise (misperceived casualties, misattribution) and is habituated to attacks
+        that hurt nobody.
         """
         m = model
         d = m.dyn
         rows = worlds.size
         if forced is None:
             grievance = m.faction_rows(worlds, faction, "grievance")
+            compliance = m.quds_force.leash[worlds] * m.trait_rows(worlds, faction, "obedience")
             lethal_intent = np.minimum(
                 1.0, m.trait_rows(worlds, faction, "lethal_intent") + pick(d["lethal_intent_per_grievance"], worlds) * grievance
-            )
+            ) * (1.0 - compliance * pick(m.iran.p["casualty_restraint"], worlds))
             intends_casualties = m.row_uniform(worlds, faction, "intent") < lethal_intent
             target = Militia.choose_target(m, worlds, faction)
             weapon = Militia.choose_weapon(m, worlds, faction, target)
@@ -262,12 +270,13 @@ class Militia(Actor):
         m.count_attacks(worlds, faction, rung, killed, wounded)
         us = m.us
         pressure = (
-            pick(us["pressure_per_attack"], worlds)
+            pick(us["pressure_per_attack"], worlds) * m.united_states.habituation_factor(worlds)
             + pick(us["pressure_per_killed"], worlds) * killed
             + pick(us["pressure_per_wounded"], worlds) * np.maximum(wounded, misperceived)
         )
         severity = perceived.astype(float) + killed
         np.add.at(m.attack_memory, worlds, 1.0)
+        np.add.at(m.united_states.attack_memory, worlds, 1.0)
         for index in np.unique(faction):
             rows_of = faction == index
             group = worlds[rows_of]
@@ -442,10 +451,22 @@ class UnitedStates(Actor):
         self.response_severity = np.zeros(n)
         self.iran_struck = np.zeros(n, dtype=bool)
         self.withdrawing = np.zeros(n, dtype=bool)
+        self.attack_memory = np.zeros(n)
+        self.attack_memory_decay = decay_factor(p["habituation_half_life"])
+        self.attack_memory_to_monthly = (1.0 - self.attack_memory_decay) * 30.4
 
     def presence(self) -> np.ndarray:
         """Exposure of US forces relative to day 0 (fewer troops, fewer targets); Syria keeps a floor."""
         return np.maximum(np.sqrt(self.force_level / self.initial_force), 0.15)
+
+    def habituation_factor(self, worlds: np.ndarray) -> np.ndarray:
+        """Weight of an attack without casualties given recent attacks: 1 / (1 + monthly rate / habituation).
+
+        The record shows the US answering almost no attack that hurt nobody, however frequent (domain
+        brief, calibration targets): repeated harmless attacks lose their news value.
+        """
+        monthly = self.attack_memory[worlds] * pick(self.attack_memory_to_monthly, worlds)
+        return 1.0 / (1.0 + monthly / pick(self.p["habituation"], worlds))
 
     def expected_retaliation(self) -> np.ndarray:
         """What militias expect the US to do next: its current pressure relative to its strike threshold."""
@@ -474,6 +495,7 @@ class UnitedStates(Actor):
         """Decay pressure, move troops toward their target, and make any response that is due."""
         m = self.model
         self.pressure *= self.pressure_decay
+        self.attack_memory *= self.attack_memory_decay
         moving = self.force_level != self.force_target
         if moving.any():
             step = self.p["drawdown_rate"]

@@ -55,6 +55,14 @@ class Faction(Strict):
     obedience: float = P(
         0.6, 0.0, 1.0, "share", "How closely the faction follows Tehran's directive as relayed by the Quds Force."
     )
+    own_intensity: float = P(
+        1.0, 0.0, 5.0, "multiplier",
+        "Attack intensity the faction would choose unleashed, relative to Tehran's calibrated pressure (hardliners > 1).",
+    )
+    defiance: float = P(
+        0.0, 0.0, 5.0, "multiplier",
+        "Extra attacks a loosely leashed faction makes when Tehran orders restraint (seed 003: the calm order defied).",
+    )
     political_stake: float = P(
         0.3, 0.0, 3.0, "weight", "Restraint from its seats and ministries in Baghdad (Badr, AAH high; KH, Nujaba low)."
     )
@@ -161,6 +169,11 @@ class UnitedStatesConfig(Strict):
     pressure_per_wounded: float = P(0.9, 0.0, 20.0, "pressure", "Pressure per American wounded.")
     pressure_per_attack: float = P(0.15, 0.0, 10.0, "pressure", "Pressure per attack perceived without casualties.")
     pressure_per_direct_strike: float = P(5.0, 0.0, 100.0, "pressure", "Pressure from a direct Iranian strike, before its dead.")
+    habituation: float = P(
+        8.0, 0.1, 1000.0, "attacks/month",
+        "Recent attacks per month at which an attack without casualties moves pressure half as much.",
+    )
+    habituation_half_life: float = P(30.0, 1.0, 3650.0, "days", "Memory of recent attacks for habituation.")
     pressure_per_siege: float = P(3.0, 0.0, 50.0, "pressure", "Pressure per siege or storming of the embassy.")
     response_lag_mean: float = P(2.5, 1.0, 30.0, "days", "Mean lag from an attack to the response decision.")
     warning_threshold: float = P(0.8, 0.0, 100.0, "pressure", "Pressure above which the US at least issues a warning.")
@@ -196,6 +209,10 @@ class IranConfig(Strict):
     humiliation_half_life: float = P(30.0, 1.0, 3650.0, "days", "Half-life of humiliation.")
     escalation_threshold: float = P(1.6, -10.0, 20.0, "score", "Posture score above which Iran escalates.")
     restraint_threshold: float = P(0.0, -10.0, 20.0, "score", "Posture score below which Iran restrains.")
+    casualty_restraint: float = P(
+        0.5, 0.0, 1.0, "share",
+        "Share of a faction's intent to cause casualties removed by full compliance (Tehran wants signals, not dead).",
+    )
     directive_restraint: float = P(0.3, 0.0, 5.0, "multiplier", "Attack-rate multiplier Iran asks of militias under restraint.")
     directive_pressure: float = P(1.0, 0.0, 5.0, "multiplier", "Multiplier under calibrated pressure.")
     directive_escalation: float = P(2.0, 0.0, 10.0, "multiplier", "Multiplier under escalation.")

@@ -45,14 +45,52 @@ def test_fear_of_us_retaliation_and_political_stake_lower_the_rate():
 
 
 def test_a_calm_order_lowers_the_rate_through_the_leash_without_ending_it():
+    """Badr (no defiance) obeys in proportion to the leash; with no leash the order does not reach it."""
     model = fresh(3, overrides={"quds_force.leash_strength": np.array([1.0, 0.5, 0.0])})
+    badr = model.militias[model.scenario.faction_keys.index("badr")]
+    free = badr.attack_rate()
+    model.iran.order(int(Posture.RESTRAINT), until=100)
+    model.iran.choose_posture()
+    ordered = badr.attack_rate()
+    assert ordered[0] < ordered[1] < ordered[2] == pytest.approx(free[2])
+    assert (ordered / free)[0] < (ordered / free)[1] < 1.0
+    assert ordered[0] > 0
+
+
+def test_a_loosely_leashed_defiant_faction_answers_a_calm_order_with_more_attacks():
+    """Seed 003: a faction leader refused Tehran's calm order; KH's defiance raises its rate when unleashed."""
+    model = fresh(2, overrides={"quds_force.leash_strength": np.array([1.0, 0.0])})
     militia = kh(model)
     free = militia.attack_rate()
     model.iran.order(int(Posture.RESTRAINT), until=100)
     model.iran.choose_posture()
     ordered = militia.attack_rate()
-    assert ordered[0] < ordered[1] < ordered[2] == pytest.approx(free[2])
-    assert ordered[0] > 0
+    assert ordered[0] < free[0]  # leashed: the order holds
+    assert ordered[1] == pytest.approx(free[1] * (1 + 0.15))  # unleashed: defiance 0.15
+
+
+def test_the_leash_holds_hardliners_below_their_own_intensity():
+    """Without the leash a faction acts on its own intensity (KH 1.6 x Tehran's calibrated pressure)."""
+    model = fresh(2, overrides={"quds_force.leash_strength": np.array([1.0, 0.0])})
+    militia = kh(model)
+    rate = militia.attack_rate()
+    compliance = 0.6  # obedience at full leash
+    assert rate[1] / rate[0] == pytest.approx(1.6 / ((1 - compliance) * 1.6 + compliance * 1.0))
+
+
+def test_compliance_strips_part_of_the_intent_to_kill():
+    """Tehran wants signals, not dead Americans: casualty_restraint scales lethal intent by compliance."""
+    from sim.agents import Militia
+
+    n = 20_000
+    killed = {}
+    for leash in (1.0, 0.0):
+        model = fresh(n, overrides={"quds_force.leash_strength": leash, "militias.kataib_hezbollah.lethal_intent": 1.0})
+        rows = np.arange(n)
+        Militia.resolve_attacks(model, rows, np.full(n, kh(model).index))
+        killed[leash] = (model.outcome_counts["us_killed"] > 0).mean()
+    # intent 1.0 x (1 - 0.6 x 0.5) = 0.7 leashed vs 1.0 unleashed: fewer deadly attacks on a leash
+    assert killed[1.0] < killed[0.0] * 0.9
 
 
 def test_outbidding_rival_attacks_raise_the_rate():
@@ -286,3 +324,13 @@ def test_elections_raise_the_pressure_on_militias():
     model.day = election_day + 120
     iraq.step()
     assert during == pytest.approx(0.5 + 1.5) and iraq.militia_pressure_today == pytest.approx(0.5)
+
+
+def test_harmless_attacks_lose_weight_as_they_become_routine():
+    """Habituation: at `habituation` attacks a month an attack without casualties moves pressure half as much."""
+    model = fresh(2)
+    us = model.united_states
+    monthly = 8.0  # the baseline's habituation
+    us.attack_memory[:] = [0.0, monthly / us.attack_memory_to_monthly]
+    factor = us.habituation_factor(np.arange(2))
+    assert factor[0] == pytest.approx(1.0) and factor[1] == pytest.approx(0.5)
