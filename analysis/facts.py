@@ -38,8 +38,9 @@ FACTS = {
 }
 OUTSIDE_THE_MODEL = {
     3: "The warning itself is drawn (iran.warning_probability) but not recorded, so it is not checked here.",
-    4: "Why attacks ROSE under the order is outside the decision rules: the leash can only scale a faction's "
-       "rate toward Tehran's directive, never push it above what it would be without the order.",
+    4: "Attacks rise under the order through the factions that defy it (militias.*.defiance, seed 003) and "
+       "through grievance and outbidding; the obedient factions still hold back, so the order lowers the "
+       "total against the same days without it.",
     8: "The airliner shot down by Iran's air defence is outside the model (no air traffic, no Iranian air "
        "defence); the model's accidents are signals that kill by chance, misperceived casualties and "
        "misattributed attacks.",

@@ -73,7 +73,8 @@ def test_calibration_recovers_a_known_attack_rate_multiplier(tmp_path):
     text = result.yaml_text("baseline")
     data = yaml.safe_load(text)
     assert data["extends"] == "baseline" and any("calibrated" in s for s in data["sources"])
-    assert data["militias"]["kataib_hezbollah"]["base_attack_rate"] == pytest.approx(0.02953 * fitted.value, rel=1e-3)
+    shipped = scenario.militias["kataib_hezbollah"].base_attack_rate
+    assert data["militias"]["kataib_hezbollah"]["base_attack_rate"] == pytest.approx(shipped * fitted.value, rel=1e-3)
 
 
 @pytest.mark.parametrize("change, message", [

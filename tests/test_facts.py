@@ -49,12 +49,13 @@ def test_attacks_without_casualties_are_rarely_answered_in_2021(checks):
     assert rarely.upper <= 0.05
 
 
-TEMPO = ("the US answer scales with the attack tempo: at the crisis's ~15 attacks/month pressure_per_attack piles up "
-         "to the strike threshold (a convoy bomb weighs like a rocket on a base) and casualty attacks come monthly; "
-         "the record's US did not strike more often as attacks grew (see docs/calibration.md)")
+TEMPO = ("the US answer still scales with the attack tempo: habituation halves the weight of harmless attacks at "
+         "united_states.habituation attacks a month, but at the crisis's ~15 a month casualty attacks come monthly "
+         "and keep pressure near the strike threshold; the record's US did not strike more often as attacks grew "
+         "(see docs/calibration.md)")
 
 
-@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: ~12 % of no-casualty attacks are followed by a US strike; " + TEMPO)
+@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: ~8 % of no-casualty attacks are followed by a US strike; " + TEMPO)
 def test_attacks_without_casualties_are_rarely_answered_in_the_2020_crisis(checks):
     rarely = get(checks, "crisis_2019_2020", "P(US kinetic answer within 10 days | attack without casualties)")
     assert rarely.upper <= 0.05
@@ -69,7 +70,7 @@ def test_irans_answer_to_the_commanders_killing_kills_no_american_and_stops_shor
     assert get(checks, "crisis_2019_2020", "P(a single salvo in the year").lower > 0.8
 
 
-@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: P(open war) ~6.5 % [5.4, 7.6]: nearly every path runs through a salvo "
+@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: P(open war) ~5 % [4.2, 6.2]: nearly every path runs through a salvo "
                    "that kills Americans by accident (10 %), a US strike on Iran and Iran's counter-strike (0.8); "
                    "the Iranian salvo and counter-strike parameters rest on one event and are not calibrated")
 def test_open_war_is_credibly_below_five_percent_in_the_2020_crisis(checks):
@@ -80,8 +81,6 @@ def test_leader_killings_are_rare_in_2021(checks):
     assert get(checks, "talks_2021", "P(the US kills a leader of its own decision)").upper <= 0.2
 
 
-@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: ~23 % of worlds see a US leader killing of the model's own "
-                   "decision besides the scripted one; " + TEMPO)
 def test_leader_killings_are_rare_in_the_2020_crisis(checks):
     assert get(checks, "crisis_2019_2020", "P(the US kills a leader of its own decision)").upper <= 0.2
 
