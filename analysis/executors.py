@@ -97,9 +97,13 @@ def fingerprint_digest(prints: dict[str, str]) -> str:
     return hashlib.sha256(repr(sorted(prints.items())).encode()).hexdigest()[:16]
 
 
+NOT_MODEL_CODE = ("sim.app", "sim.reference")  # the dashboard and the docs generator change no result
+
+
 def model_fingerprint() -> str:
-    """Digest of the ``sim`` package sources (recorded in the manifest)."""
-    return fingerprint_digest(code_fingerprint(("sim",)))
+    """Digest of the ``sim`` modules that decide results (recorded in the manifest; a change refuses resume)."""
+    prints = code_fingerprint(("sim",))
+    return fingerprint_digest({name: digest for name, digest in prints.items() if name not in NOT_MODEL_CODE})
 
 
 class InlineExecutor:
@@ -176,10 +180,12 @@ class ProcessExecutor:
         """Shut the pool down; with ``cancel``, stop running chunks at once (their results are dropped)."""
         if cancel:
             processes = list(getattr(self._pool, "_processes", {}).values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            # Terminate before shutting down: a worker still writing a large result into a pipe the
+            # shutdown closes would otherwise print a BrokenPipeError traceback on the user's terminal.
             for process in processes:
                 with contextlib.suppress(Exception):
                     process.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
             for process in processes:
                 with contextlib.suppress(Exception):
                     process.join(timeout=5)
