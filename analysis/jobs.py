@@ -19,6 +19,7 @@ import math
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -144,32 +145,36 @@ class Plan:
             return []
         return [c for c in self.values.columns if c != "design_row"]
 
-    def chunks(self, done: np.ndarray, chunk_size: int, collect_series: bool, collect_events: bool) -> Iterator[ChunkTask]:
-        """Chunks covering the worlds not yet done, in world order."""
+    def chunk_ids(self, done: np.ndarray, chunk_size: int) -> Iterator[np.ndarray]:
+        """World ids of each chunk covering the worlds not yet done, in world order (one scenario each)."""
         missing = np.flatnonzero(~done)
         if missing.size == 0:
             return
         scenario_of_world = self.scenario_of_point[self.point_of_world[missing]]
         # break where ids jump or the scenario changes
         breaks = np.flatnonzero((np.diff(missing) != 1) | (np.diff(scenario_of_world) != 0)) + 1
-        names = self.parameter_names()
         for run in np.split(missing, breaks):
             for start in range(0, len(run), chunk_size):
-                ids = run[start:start + chunk_size].astype(np.int64)
-                scenario_index = int(self.scenario_of_point[self.point_of_world[ids[0]]])
-                overrides = {}
-                if names:
-                    rows = self.values.iloc[self.point_of_world[ids] % len(self.values)]
-                    overrides = {name: rows[name].to_numpy() for name in names}
-                yield ChunkTask(
-                    scenario=self.scenarios[scenario_index],
-                    days=self.days,
-                    world_ids=ids,
-                    seeds=self.seeds[ids],
-                    overrides=overrides,
-                    collect_series=collect_series,
-                    collect_events=collect_events,
-                )
+                yield run[start:start + chunk_size].astype(np.int64)
+
+    def chunks(self, done: np.ndarray, chunk_size: int, collect_series: bool, collect_events: bool) -> Iterator[ChunkTask]:
+        """Chunks covering the worlds not yet done, in world order."""
+        names = self.parameter_names()
+        for ids in self.chunk_ids(done, chunk_size):
+            scenario_index = int(self.scenario_of_point[self.point_of_world[ids[0]]])
+            overrides = {}
+            if names:
+                rows = self.values.iloc[self.point_of_world[ids] % len(self.values)]
+                overrides = {name: rows[name].to_numpy() for name in names}
+            yield ChunkTask(
+                scenario=self.scenarios[scenario_index],
+                days=self.days,
+                world_ids=ids,
+                seeds=self.seeds[ids],
+                overrides=overrides,
+                collect_series=collect_series,
+                collect_events=collect_events,
+            )
 
     def decorate(self, task: ChunkTask, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         """Add point, replicate and parameter columns to a chunk's outcomes; sort every table by world."""
@@ -391,7 +396,7 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
     missing = int((~done_before).sum())
     n_workers = workers or os.cpu_count() or 1
     size = chunk_size or default_chunk_size(missing, n_workers, series, events)
-    chunk_count = sum(1 for _ in plan.chunks(done_before, size, False, False)) if missing else 0
+    chunk_count = sum(1 for _ in plan.chunk_ids(done_before, size)) if missing else 0
     label = label or f"escalation {plan.kind} {plan.name}"
     progress = Progress(plan.total, initial=plan.total - missing, label=label, quiet=quiet, stream=stream)
 
@@ -413,7 +418,8 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
                 writer.write_manifest()
             progress.start(f"all {plan.total:,} worlds already stored in {out}")
             return Results(out)
-        run_record = {"started_at": utc_now(), "ended_at": None, "status": "running",
+        clock = time.perf_counter()
+        run_record = {"started_at": utc_now(), "ended_at": None, "seconds": None, "worlds_run": 0, "status": "running",
                       "executor": executor.describe(), "chunk_size": size,
                       "worlds_stored_before": plan.total - missing, "pid": os.getpid()}
         writer.manifest.setdefault("runs", []).append(run_record)
@@ -421,10 +427,11 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
         progress.start(f"{missing:,} worlds to run in {chunk_count:,} chunks on {executor.describe()} -> {out}")
         for task, tables in executor.imap_unordered(run_chunk, plan.chunks(done, size, series, events)):
             writer.write_chunk(task.first, task.last, plan.decorate(task, tables))
+            run_record["worlds_run"] += len(task.world_ids)
             progress.advance(len(task.world_ids))
         executor.close()
         executor = None
-        run_record.update(ended_at=utc_now(), status="complete")
+        run_record.update(ended_at=utc_now(), seconds=round(time.perf_counter() - clock, 3), status="complete")
         writer.manifest["finished_at"] = run_record["ended_at"]
         writer.write_manifest()
         progress.finish(f"{plan.total:,} worlds stored in {out}")
@@ -435,7 +442,8 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
             executor = None
         if run_record:
             interrupted = isinstance(error, KeyboardInterrupt)
-            run_record.update(ended_at=utc_now(), status="interrupted" if interrupted else f"failed: {type(error).__name__}")
+            run_record.update(ended_at=utc_now(), seconds=round(time.perf_counter() - clock, 3),
+                              status="interrupted" if interrupted else f"failed: {type(error).__name__}")
             try:
                 writer.write_manifest()
             except Exception:  # keep the original error

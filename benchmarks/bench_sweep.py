@@ -12,7 +12,12 @@ Measures, each as a separate process whose whole process tree is sampled for mem
 Peak memory is the largest sum of resident set sizes over the process and all its children, sampled
 every 20 ms (an upper bound: pages shared after fork are counted once per process).
 
-Usage: python benchmarks/bench_sweep.py [--sweep-worlds 100000] [--scaling-worlds 30000] [--mesa-worlds 2000]
+Throughput is reported two ways: for the whole command (interpreter start and imports, ~1.5 s,
+included) and for the run itself as the store records it (``runs[-1].seconds`` in the manifest:
+planning, worker start, simulation and Parquet writes). The 1-vs-2-worker target uses the latter.
+
+Usage: python benchmarks/bench_sweep.py [--sweep-worlds 100000] [--scaling-worlds 60000] [--mesa-worlds 2000]
+       [--wait-quiet SECONDS]
 """
 
 from __future__ import annotations
@@ -170,7 +175,7 @@ def run_mesa(worlds: int, seed: int, out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep-worlds", type=int, default=100_000)
-    parser.add_argument("--scaling-worlds", type=int, default=30_000)
+    parser.add_argument("--scaling-worlds", type=int, default=60_000)
     parser.add_argument("--mesa-worlds", type=int, default=2_000)
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                         help="before each timed run, wait up to this long for other processes to go idle")
@@ -209,9 +214,11 @@ def main() -> int:
         stored = open_results(scratch / "sweep")
         assert stored.complete
         worlds = stored.worlds_total
+        sweep_run_seconds = stored.manifest["runs"][-1]["seconds"]
         report["sweep"] = {"worlds": worlds, "workers": 2, "seconds": sweep["seconds"],
                            "worlds_per_second": round(worlds / sweep["seconds"]), "peak_rss_mib": sweep["peak_rss_mib"],
-                           "cpu_seconds": sweep["cpu_seconds"],
+                           "cpu_seconds": sweep["cpu_seconds"], "run_seconds": sweep_run_seconds,
+                           "run_worlds_per_second": round(worlds / sweep_run_seconds),
                            "chunk_size": stored.manifest["runs"][-1]["chunk_size"],
                            "target": "under 120 s and under 1024 MiB",
                            "met": sweep["seconds"] < 120 and sweep["peak_rss_mib"] < 1024}
@@ -224,13 +231,18 @@ def main() -> int:
                                      "--days", str(DAYS), "--workers", str(workers), "--out", str(out), "--quiet"),
                           ROOT)
             manifest = open_results(out).manifest
+            run_seconds = manifest["runs"][-1]["seconds"]
             scaling[workers] = {"seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"],
+                                "run_seconds": run_seconds,
+                                "run_worlds_per_second": round(args.scaling_worlds / run_seconds),
                                 "worlds_per_second": round(args.scaling_worlds / run["seconds"]),
                                 "peak_rss_mib": run["peak_rss_mib"], "executor": manifest["runs"][-1]["executor"],
                                 "chunk_size": manifest["runs"][-1]["chunk_size"]}
-        speedup = scaling[1]["seconds"] / scaling[2]["seconds"]
+        speedup = scaling[1]["run_seconds"] / scaling[2]["run_seconds"]
         report["scaling"] = {"worlds": args.scaling_worlds, "one_worker": scaling[1], "two_workers": scaling[2],
-                             "speedup": round(speedup, 2), "target": "2 workers >= 1.7x the throughput of 1",
+                             "speedup": round(speedup, 2),
+                             "speedup_whole_command": round(scaling[1]["seconds"] / scaling[2]["seconds"], 2),
+                             "target": "2 workers >= 1.7x the throughput of 1 (run throughput)",
                              "met": speedup >= 1.7}
 
         print(f"4/4 the same {args.mesa_worlds:,} worlds via mesa.batch_run and escalation batch ...", flush=True)
@@ -279,6 +291,9 @@ def main() -> int:
          f"{m['time_ratio_mesa_over_batch']}x faster; same worlds: {m['same_worlds']}"),
     ]
     header = ("run", "worlds", "seconds", "worlds/s", "peak MiB", "")
+    rows[1] = (*rows[1][:5], f"run: {c['one_worker']['run_seconds']} s, {c['one_worker']['run_worlds_per_second']:,} worlds/s")
+    rows[2] = (*rows[2][:5], f"run: {c['two_workers']['run_seconds']} s, {c['two_workers']['run_worlds_per_second']:,} "
+               f"worlds/s; speed-up {c['speedup']}x {'met' if c['met'] else 'MISSED'}")
     if report["model_code_changed_during_run"]:
         print("WARNING: sim/ changed during the benchmark; the comparison rows may mix model versions")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
