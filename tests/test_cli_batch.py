@@ -98,7 +98,7 @@ def test_sweep_resumes_a_finished_store_and_refuses_a_different_spec(tmp_path):
 def test_shipped_sweeps_are_found_by_name(tmp_path):
     done = escalation("sweep", "sobol_main_uncertainties", "--dry-run", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("sobol_main_uncertainties: sobol design, 2,816 points x 20 replicates = 56,320 worlds")
+    assert done.stdout.startswith("sobol_main_uncertainties: sobol design, 2,816 points x 100 replicates = 281,600 worlds")
 
 
 def test_dry_run_prints_the_design_size(tmp_path):
