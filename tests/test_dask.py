@@ -76,12 +76,23 @@ def test_dask_flag_starts_a_loopback_cluster(local_reference, tmp_path):
     _assert_same(results, local_reference)
 
 
+def _site_packages_without_the_project(view: Path) -> Path:
+    """A directory of links to every installed distribution except this project (editable or not)."""
+    view.mkdir()
+    hidden = ("sim", "analysis", "scenarios", "escalation_sim", "__editable__")
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if entry.name.startswith(hidden) or entry.suffix == ".pth":
+            continue
+        (view / entry.name).symlink_to(entry)
+    return view
+
+
 @pytest.fixture
 def scheduler_without_the_package(tmp_path):
     """`dask scheduler` and `dask worker` subprocesses on 127.0.0.1; the worker cannot import `sim`.
 
-    The worker runs with ``python -S`` and only site-packages on its path, so the editable install of
-    this project is invisible to it: the model code must be sent by the client.
+    The worker runs with ``python -S`` and a view of site-packages without this project, so however
+    the project is installed, the worker cannot import it: the model code must be sent by the client.
     """
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -91,7 +102,7 @@ def scheduler_without_the_package(tmp_path):
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
          "--dashboard-address", "127.0.0.1:0", "--no-show"],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=open(workdir / "scheduler.log", "w"))
-    env = dict(os.environ, PYTHONPATH=sysconfig.get_paths()["purelib"])
+    env = dict(os.environ, PYTHONPATH=str(_site_packages_without_the_project(tmp_path / "site")))
     worker_check = subprocess.run([sys.executable, "-S", "-c", "import sim"], cwd=workdir, env=env,
                                   capture_output=True)
     assert worker_check.returncode != 0, "the worker's interpreter should not see the project"
