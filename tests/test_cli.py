@@ -66,3 +66,10 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, messag
 def test_schema_prints_the_reference(tmp_path):
     done = escalation("schema", cwd=tmp_path)
     assert done.returncode == 0 and "`militias.<faction>.obedience`" in done.stdout
+
+
+@pytest.mark.parametrize("args", [("run",), ("batch", "baseline", "--worlds", "x"), ("nosuch",)])
+def test_usage_errors_are_one_line_with_exit_2(tmp_path, args):
+    done = escalation(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "error:" in done.stderr and "--help" in done.stderr
