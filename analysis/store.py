@@ -374,10 +374,20 @@ class StoreWriter:
     def write_chunk(self, first: int, last: int, tables: dict[str, pd.DataFrame]) -> None:
         """Store one finished chunk: series and events first, outcomes (the commit marker) last."""
         name = part_name(first, last)
-        for table in ("series", "events"):
-            if table in tables:
-                write_parquet_atomic(tables[table], self.path / table / name)
-        write_parquet_atomic(tables["outcomes"], self.path / "outcomes" / name)
+        marker = self.path / "outcomes" / name
+        written: list[Path] = []
+        try:
+            for table in ("series", "events"):
+                if table in tables:
+                    written.append(self.path / table / name)
+                    write_parquet_atomic(tables[table], written[-1])
+            write_parquet_atomic(tables["outcomes"], marker)
+        except BaseException:
+            # Interrupted (e.g. Ctrl-C) before the chunk committed: leave no orphan parts behind.
+            if not marker.exists():
+                for path in written:
+                    path.unlink(missing_ok=True)
+            raise
 
     def close(self) -> None:
         """Release the writer lock."""
