@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.ladder import Action, Capability, Posture, Rung
+from sim.ladder import MILITIA_TARGETS, MILITIA_WEAPONS, Action, Capability, Posture, Rung, Target
 from sim.params import per_world, pick
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
 
-WEAPON_NAMES = ("roadside_bomb", "rockets", "drone", "missile")
-TARGET_NAMES = ("base_iraq", "base_syria", "embassy", "convoy")
-CONVOY = TARGET_NAMES.index("convoy")
+WEAPON_NAMES = tuple(weapon.value for weapon in MILITIA_WEAPONS)
+TARGET_NAMES = tuple(target.value for target in MILITIA_TARGETS)
+CONVOY = TARGET_NAMES.index(Target.CONVOY.value)
 
 
 def stack_choices(values: list, worlds: np.ndarray) -> np.ndarray:
