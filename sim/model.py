@@ -74,7 +74,6 @@ class EscalationModel(mesa.Model):
         self.vocabulary = Vocabulary()
         self.events = EventLog(self.vocabulary, collect_events)
         self.series = SeriesBuffer(self.horizon, self.n_worlds, collect_series)
-        self._actor_codes: dict[str, int] = {}
         self._init_state()
 
         self.militias = [Militia(self, key, index) for index, key in enumerate(self.scenario.faction_keys)]
@@ -166,9 +165,7 @@ class EscalationModel(mesa.Model):
 
     def register_actor(self, key: str) -> int:
         """The random-draw code of an actor (stable: derived from its key)."""
-        code = keyed.site_code(key)
-        self._actor_codes[key] = code
-        return code
+        return keyed.site_code(key)
 
     def name_code(self, name: str) -> int:
         """Code of a string in the event table's vocabulary."""
