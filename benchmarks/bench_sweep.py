@@ -98,7 +98,7 @@ def wait_for_quiet_machine(limit: float) -> None:
 
 
 def escalation(*args: str) -> list[str]:
-    return [sys.executable, "-m", "analysis.cli", *args]
+    return [sys.executable, "-m", "analysis.cli.main", *args]
 
 
 def sweep_spec(path: Path, worlds: int) -> Path:
@@ -189,8 +189,8 @@ def main() -> int:
     import mesa
     import pandas as pd
 
-    from analysis.executors import model_fingerprint
-    from analysis.store import open_results
+    from analysis.runs.executors import model_fingerprint
+    from analysis.runs.store import open_results
 
     global WAIT_QUIET_SECONDS
     WAIT_QUIET_SECONDS = args.wait_quiet

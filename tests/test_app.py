@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis.cli_app import app_config, replay_spec
+from analysis.cli.dashboard import app_config, replay_spec
 from sim.errors import InputError
 from sim.ladder import Rung
 from sim.scenario import load_scenario, parameter_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 
-app = pytest.importorskip("sim.app", reason="the dashboard needs the app extra (solara)", exc_type=ImportError)
+app = pytest.importorskip("analysis.dashboard.page", reason="the dashboard needs the app extra (solara)", exc_type=ImportError)
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -201,7 +201,7 @@ def test_bad_replay_input_raises_input_errors(batch, tmp_path):
 
 
 def _escalation(*args, extra_code: str = "pass"):
-    code = f"import sys; {extra_code}; from analysis.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = f"import sys; {extra_code}; from analysis.cli.main import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120,
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
 

@@ -1,6 +1,6 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright against `escalation app`.
 
-Each test starts the server itself (``python -m analysis.cli app ... --port P`` on 127.0.0.1 with a free
+Each test starts the server itself (``python -m analysis.cli.main app ... --port P`` on 127.0.0.1 with a free
 port) and stops it. The tests skip when Chromium, Playwright or the app extra is missing, unless
 ``ESCALATION_REQUIRE_BROWSER=1`` (CI), which turns a missing piece into a failure. Set
 ``ESCALATION_CHROMIUM`` to use a Chromium other than ``/usr/bin/chromium``. The main test saves
@@ -79,7 +79,7 @@ def serving(*args: str, timeout: float = 90.0):
     port = _free_port()
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "analysis.cli", "app", *args, "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "analysis.cli.main", "app", *args, "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         url = f"http://127.0.0.1:{port}/"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import yaml
 
-from analysis.calibration import calibrate, resolve_knobs, run_candidates
-from analysis.targets import STATISTICS, Worlds, load_targets, measure
+from analysis.calibration.fit import calibrate, resolve_knobs, run_candidates
+from analysis.calibration.targets import STATISTICS, Worlds, load_targets, measure
 from sim.errors import InputError
 from sim.runner import simulate
 from sim.scenario import load_scenario
@@ -21,7 +21,7 @@ ROOT = Path(__file__).parent.parent
 
 
 def escalation(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "analysis.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "analysis.cli.main", *args], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
 
 

@@ -10,9 +10,12 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from analysis import charts, palette, stats, sweepstats
-from analysis.discovery import prim
-from analysis.report import strike_ratios
+from analysis.report import charts
+from analysis.report import palette
+from analysis.stats import intervals as stats
+from analysis.stats import sweeps as sweepstats
+from analysis.stats.prim import prim
+from analysis.report.html import strike_ratios
 
 
 def synthetic_outcomes(label: str, n: int, seed: int, days: int = 120) -> pd.DataFrame:

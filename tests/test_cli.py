@@ -12,7 +12,7 @@ ROOT = Path(__file__).parent.parent
 
 
 def escalation(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "analysis.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "analysis.cli.main", *args], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
 
 

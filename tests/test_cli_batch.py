@@ -25,7 +25,7 @@ SPEC = {
 
 
 def escalation(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "analysis.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "analysis.cli.main", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=120, **kwargs)
 
 
@@ -53,7 +53,7 @@ def test_batch_writes_the_store_with_plain_progress_lines_when_not_a_terminal(tm
 
 def test_a_terminal_gets_a_progress_bar(tmp_path):
     leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "analysis.cli", "batch", "baseline", "--worlds", "30",
+    process = subprocess.Popen([sys.executable, "-m", "analysis.cli.main", "batch", "baseline", "--worlds", "30",
                                 "--days", "20", "--workers", "1", "--chunk-size", "10", "--out", str(tmp_path / "o")],
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower)
     os.close(follower)

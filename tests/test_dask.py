@@ -127,7 +127,7 @@ def scheduler_without_the_package(tmp_path):
 def test_scheduler_and_worker_subprocesses_get_the_model_code(local_reference, scheduler_without_the_package,
                                                               tmp_path):
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "analysis.cli", "sweep", str(_spec_file(tmp_path)), "--out", str(out),
+    command = [sys.executable, "-m", "analysis.cli.main", "sweep", str(_spec_file(tmp_path)), "--out", str(out),
                "--scheduler", scheduler_without_the_package, "--chunk-size", str(CHUNK), "--events"]
     finished = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=180)
     assert finished.returncode == 0, finished.stderr
@@ -149,7 +149,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2_before_anything_runs(tm
     out = tmp_path / "out"
     started = time.monotonic()
     finished = subprocess.run(
-        [sys.executable, "-m", "analysis.cli", "sweep", str(_spec_file(tmp_path)), "--out", str(out),
+        [sys.executable, "-m", "analysis.cli.main", "sweep", str(_spec_file(tmp_path)), "--out", str(out),
          "--scheduler", address, "--connect-timeout", "2"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert finished.returncode == 2
     lines = finished.stderr.strip().splitlines()

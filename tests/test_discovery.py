@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.discovery import boxes_table, in_box, peel, prim
+from analysis.stats.prim import boxes_table, in_box, peel, prim
 
 
 def planted(seed: int, n: int = 4000):

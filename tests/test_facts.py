@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.facts import check_facts
+from analysis.calibration.facts import check_facts
 
 ROOT = Path(__file__).parent.parent
 WORLDS = 1500
@@ -102,7 +102,7 @@ def test_capability_ratchets_up_and_accidents_happen(checks):
 
 
 def test_facts_cli_prints_every_fact_with_intervals_and_verdicts(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "analysis.cli", "facts", "talks_2021", "--worlds", "200", "--days", "200"],
+    done = subprocess.run([sys.executable, "-m", "analysis.cli.main", "facts", "talks_2021", "--worlds", "200", "--days", "200"],
                           cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           timeout=600)
     assert done.returncode == 0, done.stderr
@@ -113,7 +113,7 @@ def test_facts_cli_prints_every_fact_with_intervals_and_verdicts(tmp_path):
 
 
 def test_facts_cli_unknown_scenario_is_one_line_and_exit_2(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "analysis.cli", "facts", "talks_2012", "--worlds", "50"],
+    done = subprocess.run([sys.executable, "-m", "analysis.cli.main", "facts", "talks_2012", "--worlds", "50"],
                           cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           timeout=600)
     assert done.returncode == 2 and "did you mean 'talks_2021'" in done.stderr

@@ -1,7 +1,7 @@
 """``escalation report`` and ``escalation thesis`` end to end, in subprocesses.
 
 Stores are written in the documented layout (manifest.json + outcomes/part-*.parquet, see
-analysis/store.py) from synthetic outcomes, so every verdict and exit code is known in advance; one test
+analysis/runs/store.py) from synthetic outcomes, so every verdict and exit code is known in advance; one test
 also runs a small real batch through ``escalation batch``.
 """
 
@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.store import part_name, write_parquet_atomic
+from analysis.runs.store import part_name, write_parquet_atomic
 
 ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
 
 def escalation(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "analysis.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "analysis.cli.main", *map(str, args)], capture_output=True, text=True,
                           env=ENV, cwd=cwd, timeout=300)
 
 
@@ -132,7 +132,7 @@ def test_bad_input_in_a_subprocess_is_one_line_on_stderr_and_exit_2(tmp_path):
     (("{holds}", "--threshold", "0"), "threshold"),
 ])
 def test_bad_input_is_one_line_and_exit_2(stores, tmp_path, capsys, args, message):
-    from analysis.cli import main
+    from analysis.cli.main import main
 
     args = [a.format(tmp=tmp_path, holds=stores["holds"]) for a in args]
     for command in ("thesis", "report"):
@@ -163,7 +163,7 @@ def test_report_writes_html_figures_and_tables(stores, tmp_path):
 
 
 def test_report_replaces_an_earlier_report_but_not_other_directories(stores, tmp_path):
-    from analysis.report import build_report
+    from analysis.report.html import build_report
     from sim.errors import InputError
 
     out = tmp_path / "report"

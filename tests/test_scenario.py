@@ -5,7 +5,7 @@ import re
 import pytest
 
 from sim.scenario import ScenarioError, list_scenarios, load_scenario, parameter_paths
-from sim.reference import scenario_reference
+from analysis.cli.reference import scenario_reference
 
 SHIPPED = ["baseline", "isis_2015", "partnership_2018", "crisis_2019_2020", "talks_2021", "no_leash",
            "hawkish_us", "us_drawdown", "regional_war"]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from SALib.sample import sobol as sobol_sample
 
-from analysis.sensitivity import (
+from analysis.stats.sensitivity import (
     between_point_p_value,
     factorial_indices,
     ishigami,

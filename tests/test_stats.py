@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.stats import (
+from analysis.stats.intervals import (
     check_threshold,
     outcome_shares,
     proportion_interval,

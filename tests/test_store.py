@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import analysis
-from analysis.store import StoreWriter, open_results, part_name, write_parquet_atomic
+from analysis.runs.store import StoreWriter, open_results, part_name, write_parquet_atomic
 from sim.errors import InputError
 
 SPEC = {
@@ -40,7 +40,7 @@ def _write_spec(path: Path, **changes) -> Path:
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "analysis.cli", *args]
+    return [sys.executable, "-m", "analysis.cli.main", *args]
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 import analysis
-from analysis.design import build_design, load_sweep_spec
-from analysis.jobs import plain_columns
+from analysis.runs.design import build_design, load_sweep_spec
+from analysis.runs.jobs import plain_columns
 from sim.errors import InputError
 from sim.runner import simulate
 from sim.scenario import load_scenario

@@ -1,7 +1,7 @@
 """The eight stylized facts of the domain brief, checked in simulated worlds with 95 % intervals.
 
 Each fact becomes one or more checks: a statistic of seeded worlds, its 95 % interval
-(:func:`analysis.stats.proportion_interval` for shares of worlds, :func:`analysis.stats.ratio_interval`
+(:func:`analysis.stats.intervals.proportion_interval` for shares of worlds, :func:`analysis.stats.intervals.ratio_interval`
 for pooled ratios), a stated criterion and a verdict: ``holds`` (the whole interval meets the criterion),
 ``fails`` (the whole interval misses it) or ``inconclusive``. Comparisons (a calm order, a shock, an
 election) run the same scenario without the event on the SAME world seeds (common random numbers), so
@@ -17,8 +17,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from analysis.stats import proportion_interval, ratio_interval
-from analysis.targets import DAYS_PER_MONTH, STATISTICS, Worlds, within
+from analysis.stats.intervals import proportion_interval, ratio_interval
+from analysis.calibration.targets import DAYS_PER_MONTH, STATISTICS, Worlds, within
 from sim.errors import InputError
 from sim.runner import simulate
 from sim.scenario import ElectionEvent, LeaderKilledEvent, OrderEvent, Scenario, ShockEvent, TalksEvent, TruceEvent, load_scenario

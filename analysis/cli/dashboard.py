@@ -1,4 +1,4 @@
-"""The ``app`` sub-command: serve the dashboard (``sim/app.py``) on 127.0.0.1, or replay a stored world.
+"""The ``app`` sub-command: serve the dashboard (``analysis/dashboard/page.py``) on 127.0.0.1, or replay a stored world.
 
     escalation app [SCENARIO] [--seed S] [--host 127.0.0.1] [--port 8765]
     escalation app --replay RESULTS_DIR --world K
@@ -19,7 +19,7 @@ from typing import Any
 from sim.errors import InputError
 
 APP_EXTRA_HINT = 'the dashboard needs the app extra: pip install "escalation-sim[app]" (or pip install -e ".[app]")'
-PAGE = "sim.app:Page"
+PAGE = "analysis.dashboard.page:Page"
 
 
 def register(subparsers) -> None:
@@ -57,7 +57,7 @@ def replay_spec(results_dir: str | Path, world: int) -> dict[str, Any]:
     Raises:
         InputError: the directory is missing or not a results store, or the world is not stored.
     """
-    from analysis.store import open_results
+    from analysis.runs.store import open_results
     from sim.scenario import load_scenario
 
     path = Path(results_dir)
@@ -87,7 +87,7 @@ def replay_spec(results_dir: str | Path, world: int) -> dict[str, Any]:
         warnings.append(f"scenario '{scenario_name}' changed since the {results.kind} ran; the replay may differ")
     recorded = results.manifest.get("model_code")
     if recorded:
-        from analysis.executors import model_fingerprint
+        from analysis.runs.executors import model_fingerprint
 
         if recorded != model_fingerprint():
             warnings.append(f"the model code changed since the {results.kind} ran; the replay may differ")
@@ -106,7 +106,7 @@ def replay_spec(results_dir: str | Path, world: int) -> dict[str, Any]:
 
 def app_config(scenario: str | None = None, seed: int = 0, replay: str | None = None, world: int | None = None):
     """The page's configuration, validated (bad input raises :class:`InputError` before any server starts)."""
-    from sim.app import AppConfig
+    from analysis.dashboard.page import AppConfig
     from sim.scenario import load_scenario
 
     if replay is not None:
@@ -124,7 +124,7 @@ def app_config(scenario: str | None = None, seed: int = 0, replay: str | None = 
 
 def require_app_extra() -> None:
     """Raise a one-line :class:`InputError` when the app extra (solara) is not installed."""
-    # Mesa 3.3's ComponentsView trips Solara's rules-of-hooks check on import (harmless; see sim/app.py).
+    # Mesa 3.3's ComponentsView trips Solara's rules-of-hooks check on import (harmless; see analysis/dashboard/page.py).
     warnings.filterwarnings("ignore", message=".*ComponentsView: `use_state` found despite early return")
     try:
         import solara  # noqa: F401

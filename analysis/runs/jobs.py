@@ -7,7 +7,7 @@ The Python API mirrors the command line::
     results = analysis.sweep("scenarios/sweeps/leash_vs_us_threshold.yaml", workers=2)
     results.outcomes().groupby("quds_force.leash_strength")["outcome"].value_counts(normalize=True)
 
-Both return a :class:`analysis.store.Results` handle (see that module for the store layout and
+Both return a :class:`analysis.runs.store.Results` handle (see that module for the store layout and
 reading API). Running the same call again resumes: stored chunks are skipped.
 """
 
@@ -27,8 +27,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.design import SweepSpec, build_design, load_sweep_spec
-from analysis.store import Results, StoreWriter, utc_now
+from analysis.runs.design import SweepSpec, build_design, load_sweep_spec
+from analysis.runs.store import Results, StoreWriter, utc_now
 from sim.errors import InputError
 
 # A chunk is one vectorized simulate() call. Its per-day Python overhead (about a second for a year) is
@@ -306,7 +306,7 @@ def plan_sweep(spec: SweepSpec) -> Plan:
 
 
 def _identity(plan: Plan, collect_series: bool, collect_events: bool) -> dict[str, Any]:
-    from analysis.executors import model_fingerprint
+    from analysis.runs.executors import model_fingerprint
 
     spec = {k: v for k, v in plan.spec.items() if k not in ("description", "sources")}
     return {
@@ -381,8 +381,8 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
     Returns:
         The results handle.
     """
-    from analysis.executors import make_executor
-    from analysis.progress import Progress
+    from analysis.runs.executors import make_executor
+    from analysis.runs.progress import Progress
 
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise InputError(f"expected a positive number of workers, got {workers}", key="--workers")

@@ -1,4 +1,4 @@
-"""The ``calibrate`` and ``facts`` sub-commands (thin wrappers over :mod:`analysis.calibration` and :mod:`analysis.facts`)."""
+"""The ``calibrate`` and ``facts`` sub-commands (thin wrappers over :mod:`analysis.calibration.fit` and :mod:`analysis.calibration.facts`)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def register(subparsers) -> None:
 
 
 def _cmd_calibrate(args) -> int:
-    from analysis.calibration import calibrate
+    from analysis.calibration.fit import calibrate
 
     parameters = [p.strip() for p in args.parameters.split(",") if p.strip()] if args.parameters else None
     if args.parameters is not None and not parameters:
@@ -71,7 +71,7 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_facts(args) -> int:
-    from analysis.facts import check_facts, facts_report
+    from analysis.calibration.facts import check_facts, facts_report
 
     checks = check_facts(args.scenarios or None, worlds=args.worlds, seed=args.seed, days=args.days)
     print(facts_report(checks, args.worlds, args.seed))

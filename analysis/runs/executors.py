@@ -97,13 +97,9 @@ def fingerprint_digest(prints: dict[str, str]) -> str:
     return hashlib.sha256(repr(sorted(prints.items())).encode()).hexdigest()[:16]
 
 
-NOT_MODEL_CODE = ("sim.app", "sim.reference")  # the dashboard and the docs generator change no result
-
-
 def model_fingerprint() -> str:
     """Digest of the ``sim`` modules that decide results (recorded in the manifest; a change refuses resume)."""
-    prints = code_fingerprint(("sim",))
-    return fingerprint_digest({name: digest for name, digest in prints.items() if name not in NOT_MODEL_CODE})
+    return fingerprint_digest(code_fingerprint(("sim",)))
 
 
 class InlineExecutor:

@@ -1,8 +1,8 @@
 """Summaries of sweep outcomes: per design point, per parameter bin and per cell of two parameters.
 
 Sweep outcome rows carry ``point``, ``replicate`` and one column per swept parameter (see
-``analysis.store``). Every share comes with its exact interval and, where a threshold is given, the
-thesis verdict of ``analysis.stats.thesis_verdict`` for the worlds pooled in that point, bin or cell.
+``analysis.runs.store``). Every share comes with its exact interval and, where a threshold is given, the
+thesis verdict of ``analysis.stats.intervals.thesis_verdict`` for the worlds pooled in that point, bin or cell.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.stats import CONFIDENCE, proportion_interval, thesis_verdict, worlds_to_settle
+from analysis.stats.intervals import CONFIDENCE, proportion_interval, thesis_verdict, worlds_to_settle
 
 EVENTS = {
     "confrontation": ("confrontation",),

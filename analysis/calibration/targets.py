@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.stats import proportion_interval, ratio_interval
+from analysis.stats.intervals import proportion_interval, ratio_interval
 from sim.errors import InputError
 from sim.scenario import AttackEvent, LeaderKilledEvent, Scenario, StrikeEvent
 

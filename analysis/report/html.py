@@ -26,8 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import charts, discovery, sensitivity, stats, sweepstats, thesis
-from analysis.resultsets import ResultSet, as_float, combined_outcomes, load_result_sets, numeric_parameters
+from analysis.report import charts
+from analysis.stats import prim as discovery
+from analysis.stats import sensitivity
+from analysis.stats import intervals as stats
+from analysis.stats import sweeps as sweepstats
+from analysis.stats import thesis
+from analysis.runs.resultsets import ResultSet, as_float, combined_outcomes, load_result_sets, numeric_parameters
 from sim.errors import InputError
 
 MARKER = ".escalation-report"

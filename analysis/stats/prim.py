@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.stats import proportion_interval
+from analysis.stats.intervals import proportion_interval
 
 
 @dataclass

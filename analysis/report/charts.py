@@ -3,7 +3,7 @@
 Every function takes DataFrames (the contract tables, or summaries built from them) and returns a
 matplotlib ``Figure``; nothing is shown or saved here, so the functions work the same in a notebook and
 in ``escalation report``. The Agg backend is selected on import. Result sets compared side by side are
-told apart by a ``label`` column (see ``analysis.report``); colours come from ``analysis.palette``.
+told apart by a ``label`` column (see ``analysis.report.html``); colours come from ``analysis.report.palette``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from scipy import stats as scistats  # noqa: E402
 
-from analysis import palette  # noqa: E402
+from analysis.report import palette  # noqa: E402
 from sim.ladder import Firebreak, Rung  # noqa: E402
 
 LABEL = "label"
@@ -342,7 +342,7 @@ def strike_ratio_figure(ratios: pd.DataFrame, observed_ceiling: float | None = 0
     """US strikes per militia attack, pooled over worlds, with bootstrap 95 % intervals.
 
     Args:
-        ratios: label, ratio, lower, upper, attacks, us_strikes (see ``analysis.report.strike_ratios``).
+        ratios: label, ratio, lower, upper, attacks, us_strikes (see ``analysis.report.html.strike_ratios``).
         observed_ceiling: the 2020-21 observed ceiling drawn for reference (None to omit).
     """
     labels = list(ratios[LABEL])
@@ -386,7 +386,7 @@ def sweep_heatmap(cells: pd.DataFrame, x: str, y: str, units: dict | None = None
 
     Args:
         cells: one row per cell: ``x_bin``, ``y_bin`` (ordered bin labels), ``share``, ``lower``, ``upper``,
-            ``worlds``, ``verdict`` (see ``analysis.sweepstats.binned_shares``).
+            ``worlds``, ``verdict`` (see ``analysis.stats.sweeps.binned_shares``).
         x: parameter on the x axis (for the label).
         y: parameter on the y axis.
         units: {parameter: unit} for axis labels.
@@ -535,7 +535,7 @@ def prim_boxes_figure(boxes: list, ranges: dict[str, tuple[float, float]], units
     """The PRIM boxes' limits on each restricted parameter, drawn within the parameter's full range.
 
     Args:
-        boxes: ``analysis.discovery.PrimBox`` objects.
+        boxes: ``analysis.stats.prim.PrimBox`` objects.
         ranges: {parameter: (low, high)} of the sampled space.
         units: {parameter: unit}.
         target_label: what the target worlds are.

@@ -1,15 +1,15 @@
 """The dashboard: watch one world escalate, change its parameters, or replay a stored world (Mesa SolaraViz).
 
 Serve it with ``escalation app [SCENARIO]`` or ``escalation app --replay RESULTS_DIR --world K`` (see
-``analysis/cli_app.py``), which pass their choice to this page as JSON in the environment variable
-``ESCALATION_APP_CONFIG``. ``solara run sim.app`` also works and opens the baseline scenario (ignore its
+``analysis/cli/dashboard.py``), which pass their choice to this page as JSON in the environment variable
+``ESCALATION_APP_CONFIG``. ``solara run analysis.dashboard.page`` also works and opens the baseline scenario (ignore its
 advice to upgrade solara: the pinned release is the one whose offline assets are published, and Mesa 3.3
 needs Vuetify 2).
 
 The page is a :class:`mesa.visualization.SolaraViz` of :class:`DashboardModel` (an ``EscalationModel`` with
 one world) with a scenario picker, sliders for the key parameters, a seed, step/play/reset, six panels
 (escalation level, attacks per faction, casualties, hostility per dyad, leash and US pressure, event log)
-and a summary of the run. Colours come from ``analysis.palette`` (a leaf module of colours only), the one
+and a summary of the run. Colours come from ``analysis.report.palette`` (a leaf module of colours only), the one
 import from ``analysis``: the page is a view, and the model itself knows nothing of it.
 """
 
@@ -39,7 +39,7 @@ warnings.filterwarnings("ignore", message=".*ComponentsView: `use_state` found d
 from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
-from analysis import palette  # noqa: E402
+from analysis.report import palette  # noqa: E402
 from sim.errors import InputError  # noqa: E402
 from sim.ladder import Firebreak, Rung, classify_outcome  # noqa: E402
 from sim.model import EscalationModel  # noqa: E402

@@ -9,11 +9,11 @@ import sys
 from sim.errors import InputError
 
 COMMAND_MODULES = [
-    "analysis.commands",
-    "analysis.cli_batch",
-    "analysis.cli_app",
-    "analysis.cli_report",
-    "analysis.cli_calibrate",
+    "analysis.cli.core",
+    "analysis.cli.runs",
+    "analysis.cli.dashboard",
+    "analysis.cli.report",
+    "analysis.cli.calibration",
 ]
 
 

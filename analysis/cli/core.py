@@ -30,9 +30,9 @@ def run(scenario: str, worlds: int = 1000, seed: int = 0, days: int | None = Non
         quiet: no progress output.
 
     Returns:
-        The results handle (``analysis.store.Results``) with events, series and outcomes.
+        The results handle (``analysis.runs.store.Results``) with events, series and outcomes.
     """
-    from analysis.jobs import execute, plan_batch
+    from analysis.runs.jobs import execute, plan_batch
 
     if worlds < 1:
         raise InputError(f"expected a positive number of worlds, got {worlds}", key="--worlds")
@@ -53,7 +53,7 @@ def summary_text(results, timeline_world: int | None = None, max_events: int = 1
         timeline_world: world whose key events are listed (default: the first stored world).
         max_events: most key events listed.
     """
-    from analysis.stats import outcome_shares
+    from analysis.stats.intervals import outcome_shares
 
     outcomes = results.outcomes()
     n = len(outcomes)
@@ -118,7 +118,7 @@ def validate(paths: list[str]) -> list[str]:
             raise InputError("file not found; expected a scenario or sweep YAML file", file=path)
         text = Path(path).read_text(encoding="utf-8", errors="replace")
         if "\ndesign:" in f"\n{text}" or "\nparameters:" in f"\n{text}":
-            from analysis.design import load_sweep_spec
+            from analysis.runs.design import load_sweep_spec
 
             spec = load_sweep_spec(path)
             lines.append(f"ok  {path}  (sweep spec {getattr(spec, 'name', '')})")
@@ -150,7 +150,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from sim.reference import scenario_reference
+    from analysis.cli.reference import scenario_reference
 
     text = scenario_reference()
     if args.out:

@@ -36,7 +36,7 @@ class ResultSet:
         worlds_total: worlds planned (whole store).
         has_series: whether daily series were collected.
         units: {parameter: unit} where known.
-        handle: the ``analysis.store.Results`` handle.
+        handle: the ``analysis.runs.store.Results`` handle.
     """
 
     path: Path
@@ -103,7 +103,7 @@ def load_result_sets(paths: list[str | Path]) -> list[ResultSet]:
     Raises:
         InputError: a path is missing, is not a results store, or holds no finished world.
     """
-    from analysis.store import open_results
+    from analysis.runs.store import open_results
 
     if not paths:
         raise InputError("give at least one results directory")

@@ -32,7 +32,7 @@ import yaml
 from scipy import optimize
 from scipy.stats import qmc
 
-from analysis.targets import STATISTICS, Measured, Target, Worlds, format_measured, load_targets, measure, per_world_statistic
+from analysis.calibration.targets import STATISTICS, Measured, Target, Worlds, format_measured, load_targets, measure, per_world_statistic
 from sim.errors import InputError
 from sim.runner import simulate
 from sim.scenario import Scenario, load_scenario, parameter_paths

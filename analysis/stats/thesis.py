@@ -25,9 +25,9 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from analysis.resultsets import ResultSet
-from analysis.stats import ThesisVerdict, thesis_verdict
-from analysis.sweepstats import event_indicator, point_table, pooled_verdict, space_verdict_shares
+from analysis.runs.resultsets import ResultSet
+from analysis.stats.intervals import ThesisVerdict, thesis_verdict
+from analysis.stats.sweeps import event_indicator, point_table, pooled_verdict, space_verdict_shares
 
 EXIT_CODES = {"holds": 0, "fails": 1, "inconclusive": 3}
 

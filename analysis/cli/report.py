@@ -1,4 +1,4 @@
-"""The ``report`` and ``thesis`` sub-commands (thin wrappers over :mod:`analysis.report` and :mod:`analysis.thesis`)."""
+"""The ``report`` and ``thesis`` sub-commands (thin wrappers over :mod:`analysis.report.html` and :mod:`analysis.stats.thesis`)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def register(subparsers) -> None:
 
 def run_report(args) -> int:
     """Build the report; prints where it went. Returns 0."""
-    from analysis.report import build_report
+    from analysis.report.html import build_report
 
     path = build_report(args.results, args.out, args.threshold)
     print(f"report written to {path}")
@@ -46,9 +46,9 @@ def run_report(args) -> int:
 
 def run_thesis(args) -> int:
     """Print the verdicts; the exit code is 0 holds, 1 fails, 3 inconclusive."""
-    from analysis import thesis
-    from analysis.resultsets import load_result_sets
-    from analysis.stats import check_threshold
+    from analysis.stats import thesis
+    from analysis.runs.resultsets import load_result_sets
+    from analysis.stats.intervals import check_threshold
 
     threshold = check_threshold(args.threshold)
     verdicts = [thesis.evaluate(s, threshold) for s in load_result_sets(args.results)]

@@ -1,0 +1,1 @@
+"""The report: one palette, the charts and the self-contained HTML page."""

@@ -1,0 +1,1 @@
+"""Statistics of stored outcomes: intervals, survival, sweep summaries, sensitivity, PRIM and the thesis test."""
