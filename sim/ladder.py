@@ -1,9 +1,10 @@
 """The escalation ladder, its firebreaks and the vocabulary of actions.
 
-The ladder follows Kahn's (1965) escalation ladder, collapsed to the eight rungs the domain brief uses
-for the militia-US-Iran exchange in Iraq. Each rung carries an escalation-score weight on the
-exponential scale of Rivera et al. 2024 (arXiv 2401.03408: status quo 0, posturing 4, non-violent
-escalation 12, violent escalation 28, nuclear 60), interpolated for the rungs between.
+The ladder follows Kahn's escalation ladder [Kahn1965], collapsed to the eight rungs of the militia-US-Iran
+exchange in Iraq as the public record shows it, 2019-2024 [PressReports]. Each rung carries an
+escalation-score weight on the exponential scale of [Rivera2024] (arXiv 2401.03408: status quo 0,
+posturing 4, non-violent escalation 12, violent escalation 28, nuclear 60), interpolated for the rungs
+between.
 """
 
 from __future__ import annotations
@@ -47,12 +48,12 @@ RUNG_LABELS = {
     Rung.OPEN_WAR: "sustained open war",
 }
 
-# Rivera et al. 2024: posturing 4, non-violent escalation 12, violent 28, the top of the scale 60.
+# [Rivera2024]: posturing 4, non-violent escalation 12, violent 28, the top of the scale 60.
 ESCALATION_WEIGHTS = np.array([0.0, 4.0, 12.0, 20.0, 28.0, 36.0, 48.0, 60.0])
 
 
 class Firebreak(Enum):
-    """A salient threshold on the ladder that both sides are reluctant to cross (Schelling 1966)."""
+    """A salient threshold on the ladder that both sides are reluctant to cross [Schelling1966]."""
 
     AMERICAN_DEAD = "american_dead"
     IRANIAN_SOIL = "iranian_soil"

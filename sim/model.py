@@ -1,33 +1,46 @@
-"""The escalation model: a Mesa model that simulates a batch of independent worlds, one day per step."""
+"""The escalation model: a Mesa model [Kazil2020] that simulates a batch of independent worlds, one day per step.
+
+The model holds what the actors share: the day loop, the keyed random draws, the shared actions (US
+strikes and leader killings, the direct exchange between states), the event records and tallies, the
+hostility per dyad [Richardson1960] and the daily series. The actors' rules are in :mod:`sim.actors`, one
+attack's resolution in :mod:`sim.attacks`, and the scripted timeline in :mod:`sim.timeline`. It is one
+module of a little over 400 lines because all of it is the state every actor reads and writes in the same
+batch of worlds; split further, each part would reach into the others' arrays.
+"""
 
 from __future__ import annotations
-
-import difflib
 
 import mesa
 import numpy as np
 import pandas as pd
 
 from sim import seeds as keyed
-from sim.agents import TARGET_NAMES, WEAPON_NAMES, Iran, IraqiGovernment, Militia, QudsForce, UnitedStates, decay_factor
+from sim.actors import Iran, IraqiGovernment, Militia, QudsForce, UnitedStates
+from sim.actors.base import decay_factor, monthly_rate_factor
+from sim.actors.quds_force import QUDS_COMMANDER
+from sim.attacks import TARGET_NAMES, WEAPON_NAMES, resolve_attacks
 from sim.errors import InputError
-from sim.params import pick
-from sim.ladder import ESCALATION_WEIGHTS, Action, Posture, Rung, classify_outcome
+from sim.ladder import ESCALATION_WEIGHTS, Action, Rung, classify_outcome
+from sim.params import parameter_view, pick, resolve_values
 from sim.records import EventLog, SeriesBuffer, Vocabulary
-from sim.scenario import (
-    AttackEvent, CapabilityEvent, DrawdownEvent, ElectionEvent, LeaderKilledEvent, OrderEvent, Scenario,
-    ShockEvent, SiegeEvent, StrikeEvent, TalksEvent, TruceEvent, load_scenario, parameter_paths,
-)
+from sim.scenario import Scenario, load_scenario, parameter_paths
+from sim.timeline import Timeline
 
 SIDES = ("militia", "us_militia", "iran", "us_iran")
-QUDS_COMMANDER = -1
+NEVER = -10_000  # a day long before day 0: "never happened" in day-of-last-event arrays
+LEVEL_WINDOW_DAYS = 30  # window of the series' `level_30d` (its name fixes it)
+OUTCOME_COUNTS = (
+    "attacks", "attacks_rung_1", "attacks_rung_2", "attacks_rung_3", "us_killed", "us_wounded",
+    "militia_killed", "us_strikes", "us_leader_killings", "us_strikes_on_iran", "iran_direct_strikes",
+)
 
 
 class EscalationModel(mesa.Model):
     """Militias, the Quds Force, Iran, the United States and the Iraqi government exchanging signals.
 
     One instance simulates ``n_worlds`` independent worlds as numpy arrays; each world's history depends
-    only on the scenario, its parameter values and its seed.
+    only on the scenario, its parameter values and its seed. A finished model should be closed (or used
+    as a context manager) so that Mesa's class-level agent registry lets it go.
 
     Args:
         scenario: a Scenario, or the name or path of one.
@@ -39,6 +52,10 @@ class EscalationModel(mesa.Model):
         overrides: per-world parameter values by dotted path (scalars or arrays of length N).
         collect_events: keep the event table.
         collect_series: keep the daily series.
+
+    Attributes:
+        values: every numeric parameter by dotted path (a float, or an array (N,) where overridden).
+        params: the same values as a typed view of the scenario (``params.united_states.strike_threshold``).
     """
 
     def __init__(
@@ -65,10 +82,8 @@ class EscalationModel(mesa.Model):
         self.horizon = int(days if days is not None else self.scenario.days)
         if self.horizon < 1:
             raise InputError(f"expected a horizon of at least one day, got {self.horizon}", key="days")
-        self.values = self._resolve_parameters(overrides or {})
-        self.us = self.section("united_states")
-        self.dyn = self.section("militia_dynamics")
-        self.ctx = self.section("context")
+        self.values = resolve_values(parameter_paths(self.scenario), overrides or {}, self.n_worlds)
+        self.params = parameter_view(self.scenario, self.values)
         self.day = 0
         self.active = np.ones(self.n_worlds, dtype=bool)
         self.vocabulary = Vocabulary()
@@ -86,61 +101,31 @@ class EscalationModel(mesa.Model):
         self.weapon_codes = np.array([self.name_code(name) for name in WEAPON_NAMES])
         self.location_codes = np.array([self.name_code("iraq"), self.name_code("syria")])
         self.front_codes = np.array([self.name_code(militia.front_name) for militia in self.militias])
-        self._trait_tables: dict[str, np.ndarray] = {}
-        self._timeline = self._index_timeline()
+        self.timeline = Timeline(self)
+        self._observe_united_states()
 
-    # -- set-up ------------------------------------------------------------------------------------------
-
-    def _resolve_parameters(self, overrides: dict) -> dict[str, float | np.ndarray]:
-        """Every numeric parameter: a float shared by all worlds, or an array (N,) where overridden per world."""
-        infos = parameter_paths(self.scenario)
-        values: dict[str, float | np.ndarray] = {path: float(info.default) for path, info in infos.items()}
-        for path, value in overrides.items():
-            info = infos.get(path)
-            if info is None:
-                close = difflib.get_close_matches(path, list(infos), n=1, cutoff=0.5)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise InputError(f"unknown parameter path{hint}", key=path)
-            array = np.asarray(value, dtype=float)
-            if array.ndim != 0 and array.shape != (self.n_worlds,):
-                raise InputError(f"expected a scalar or {self.n_worlds} values, got shape {array.shape}", key=path)
-            if (info.lo is not None and (array < info.lo).any()) or (info.hi is not None and (array > info.hi).any()):
-                raise InputError(f"expected values in [{info.lo}, {info.hi}]", key=path)
-            values[path] = float(array) if array.ndim == 0 else array.copy()
-        return values
-
-    def section(self, prefix: str) -> dict[str, np.ndarray]:
-        """Parameter arrays under a dotted prefix, keyed by the rest of their path."""
-        start = len(prefix) + 1
-        return {path[start:]: array for path, array in self.values.items() if path.startswith(prefix + ".")}
+    # -- set-up and release ------------------------------------------------------------------------------
 
     def _init_state(self) -> None:
         n = self.n_worlds
         self.attack_memory = np.zeros(n)
-        self.attack_memory_decay = decay_factor(self.values["militia_dynamics.outbidding_half_life"])
-        self.attack_memory_to_monthly = (1.0 - self.attack_memory_decay) * 30.4
-        hostility_decay = decay_factor(self.values["hostility.half_life"])
-        self.hostility_decay = hostility_decay
+        self.attack_memory_decay = decay_factor(self.params.militia_dynamics.outbidding_half_life)
+        self.attack_memory_to_monthly = monthly_rate_factor(self.attack_memory_decay)
+        self.hostility_decay = decay_factor(self.params.hostility.half_life)
         self.hostility_militias_us = np.zeros(n)
         self.hostility_us_militias = np.zeros(n)
         self.hostility_iran_us = np.zeros(n)
         self.hostility_us_iran = np.zeros(n)
         self.exchange_side = np.full(n, -1)
-        self.exchange_day = np.full(n, -10_000, dtype=np.int64)
+        self.exchange_day = np.full(n, NEVER, dtype=np.int64)
         self.exchange_rounds = np.zeros(n, dtype=np.int64)
         self.at_war = np.zeros(n, dtype=bool)
-        self.last_day_at_rung = np.full((n, len(Rung)), -10_000, dtype=np.int64)
+        self.last_day_at_rung = np.full((n, len(Rung)), NEVER, dtype=np.int64)
         self.max_rung = np.zeros(n, dtype=np.int8)
         self.first_day_at_rung = np.full((n, len(Rung)), -1, dtype=np.int64)
         self.first_day_us_strike = np.full(n, -1, dtype=np.int64)
         self.first_day_us_killed = np.full(n, -1, dtype=np.int64)
-        self.outcome_counts = {
-            name: np.zeros(n, dtype=np.int64)
-            for name in (
-                "attacks", "attacks_rung_1", "attacks_rung_2", "attacks_rung_3", "us_killed", "us_wounded",
-                "militia_killed", "us_strikes", "us_leader_killings", "us_strikes_on_iran", "iran_direct_strikes",
-            )
-        }
+        self.outcome_counts = {name: np.zeros(n, dtype=np.int64) for name in OUTCOME_COUNTS}
         self.attacks_by_faction = np.zeros((n, len(self.scenario.militias)), dtype=np.int64)
         self._reset_day()
 
@@ -154,14 +139,10 @@ class EscalationModel(mesa.Model):
         self.today_us_wounded = np.zeros(n, dtype=np.int64)
         self.today_militia_killed = np.zeros(n, dtype=np.int64)
 
-    def _index_timeline(self) -> dict[int, list]:
-        timeline: dict[int, list] = {}
-        for event in self.scenario.timeline:
-            day = self.scenario.event_day(event)
-            if isinstance(event, ElectionEvent):
-                self.iraqi_government.election_days.update(range(day - event.window_days, day + event.window_days + 1))
-            timeline.setdefault(day, []).append(event)
-        return timeline
+    def _observe_united_states(self) -> None:
+        """What the militias see of the US before they decide: its expected retaliation and presence."""
+        self.expected_retaliation_today = self.united_states.expected_retaliation()
+        self.presence_today = self.united_states.presence()
 
     def register_actor(self, key: str) -> int:
         """The random-draw code of an actor (stable: derived from its key)."""
@@ -170,6 +151,26 @@ class EscalationModel(mesa.Model):
     def name_code(self, name: str) -> int:
         """Code of a string in the event table's vocabulary."""
         return self.vocabulary.code(name)
+
+    def militia(self, key: str) -> Militia:
+        """The faction with the given key."""
+        return self.militias[self.scenario.faction_keys.index(key)]
+
+    def close(self) -> None:
+        """Release the model: remove its agents and its entry in Mesa's class-level id registry.
+
+        Mesa 3.3 counts agent ids in ``mesa.Agent._ids``, a class attribute keyed by model, so every model
+        that ever created an agent stays alive until it is removed from there. The tables and the actors'
+        state stay readable after closing.
+        """
+        self.remove_all_agents()
+        mesa.Agent._ids.pop(self, None)
+
+    def __enter__(self) -> "EscalationModel":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     # -- random draws ------------------------------------------------------------------------------------
 
@@ -183,34 +184,6 @@ class EscalationModel(mesa.Model):
         seeds = self.seeds if worlds is None else self.seeds[worlds]
         return keyed.poisson(seeds, self.day, actor, keyed.site_code(site), np.maximum(mean, 0.0))
 
-    def row_uniform(self, worlds: np.ndarray, faction: np.ndarray, site: str) -> np.ndarray:
-        """Uniforms for rows of (world, faction), each keyed by (world seed, day, that faction, site)."""
-        site_key = keyed.site_code(site)
-        keys = np.array([keyed.draw_key(self.day, militia.code, site_key) for militia in self.militias], dtype=np.uint64)
-        return keyed.uniform_keyed(self.seeds[worlds], keys[faction])
-
-    def row_poisson(self, worlds: np.ndarray, faction: np.ndarray, site: str, mean) -> np.ndarray:
-        """Poisson counts for rows of (world, faction), keyed like :meth:`row_uniform`."""
-        return keyed.poisson_from_uniform(self.row_uniform(worlds, faction, site), np.maximum(mean, 0.0))
-
-    def faction_rows(self, worlds: np.ndarray, faction: np.ndarray, attribute: str) -> np.ndarray:
-        """A militia state array (e.g. ``grievance``) read for rows of (world, faction)."""
-        values = np.empty(worlds.size)
-        for index in np.unique(faction):
-            rows = faction == index
-            values[rows] = getattr(self.militias[index], attribute)[worlds[rows]]
-        return values
-
-    def trait_rows(self, worlds: np.ndarray, faction: np.ndarray, trait: str) -> np.ndarray:
-        """A faction trait (e.g. ``lethal_intent``) for rows of (world, faction)."""
-        table = self._trait_tables.get(trait)
-        if table is None:
-            values = [self.values[f"militias.{key}.{trait}"] for key in self.scenario.faction_keys]
-            table = (np.asarray(values, dtype=float) if all(np.ndim(v) == 0 for v in values)
-                     else np.stack(np.broadcast_arrays(*values), axis=1))
-            self._trait_tables[trait] = table
-        return table[faction] if table.ndim == 1 else table[worlds, faction]
-
     # -- the day -----------------------------------------------------------------------------------------
 
     def step(self) -> None:
@@ -222,15 +195,14 @@ class EscalationModel(mesa.Model):
         self._reset_day()
         self.iran.step()
         self.iraqi_government.step()
-        self._apply_timeline()
+        self.timeline.apply(self.day)
         self.quds_force.step()
-        self.expected_retaliation_today = self.united_states.expected_retaliation()
-        self.presence_today = self.united_states.presence()
+        self._observe_united_states()
         plans = [militia.decide() for militia in self.militias]
         attacking = [plan[0] for plan in plans]
         if any(worlds.size for worlds in attacking):
             faction = np.concatenate([np.full(worlds.size, index) for index, worlds in enumerate(attacking)])
-            Militia.resolve_attacks(self, np.concatenate(attacking), faction)
+            resolve_attacks(self, np.concatenate(attacking), faction)
         threatening = [plan[1] for plan in plans]
         if any(worlds.size for worlds in threatening):
             actors = np.concatenate([np.full(w.size, self.faction_codes[i]) for i, w in enumerate(threatening)])
@@ -251,53 +223,6 @@ class EscalationModel(mesa.Model):
             self.step()
         return self
 
-    def _apply_timeline(self) -> None:
-        """Apply the scenario's dated events for today (scenario data, not code)."""
-        worlds = np.flatnonzero(self.active)
-        for event in self._timeline.get(self.day, []):
-            if isinstance(event, TalksEvent):
-                self.iran.talks[:] = event.status == "start"
-            elif isinstance(event, ShockEvent):
-                for militia in self.militias:
-                    if event.factions is None or militia.key in event.factions:
-                        militia.grievance += event.magnitude
-            elif isinstance(event, OrderEvent):
-                posture = Posture[event.posture.upper()]
-                self.iran.order(int(posture), self.day + event.days - 1)
-                self.iran.choose_posture()
-                if posture == Posture.RESTRAINT and worlds.size:
-                    self.record(worlds, self.iran, Action.CALM_ORDER, "militias", Rung.RHETORIC, side="none")
-            elif isinstance(event, LeaderKilledEvent) and worlds.size:
-                target = QUDS_COMMANDER if event.target == "quds_force" else self.scenario.faction_keys.index(event.target)
-                self.kill_leader(worlds, np.full(worlds.size, target))
-                self.united_states.answered(worlds)
-            elif isinstance(event, AttackEvent) and worlds.size:
-                faction = np.full(worlds.size, self.scenario.faction_keys.index(event.faction))
-                Militia.resolve_attacks(self, worlds, faction, forced=event.model_dump())
-            elif isinstance(event, StrikeEvent) and worlds.size:
-                faction = self.scenario.faction_keys.index(event.faction)
-                self.strike_militia(worlds, np.full(worlds.size, faction), np.full(worlds.size, event.sites),
-                                    np.full(worlds.size, event.killed), np.full(worlds.size, event.location == "syria"))
-                self.united_states.answered(worlds)
-            elif isinstance(event, SiegeEvent) and worlds.size:
-                self._militia(event.faction).harass(worlds)
-            elif isinstance(event, DrawdownEvent):
-                self.united_states.force_target[:] = event.troops
-                if worlds.size:
-                    self.record(worlds, self.united_states, Action.DRAWDOWN, "iraq", Rung.RHETORIC, side="none")
-            elif isinstance(event, CapabilityEvent):
-                militia = self._militia(event.faction)
-                level = float(["rockets", "drones", "missiles"].index(event.level))
-                militia.capability = np.maximum(militia.capability, level)
-                militia.capability_progress = np.maximum(militia.capability_progress, level)
-            elif isinstance(event, TruceEvent):
-                for militia in self.militias:
-                    if event.factions is None or militia.key in event.factions:
-                        militia.truce_until = self.day + event.days - 1
-
-    def _militia(self, key: str) -> Militia:
-        return self.militias[self.scenario.faction_keys.index(key)]
-
     # -- shared actions ----------------------------------------------------------------------------------
 
     def strike_militia(self, worlds, faction, sites, killed, in_syria) -> None:
@@ -312,29 +237,35 @@ class EscalationModel(mesa.Model):
             self.militias[index].suffer_strike(group, killed[chosen])
             in_iraq = group[~in_syria[chosen]]
             if in_iraq.size:
-                self.iraqi_government.backlash(in_iraq, pick(self.iraqi_government.p["sovereignty_per_strike"], in_iraq))
+                self.iraqi_government.backlash(in_iraq, pick(self.params.iraqi_government.sovereignty_per_strike, in_iraq))
         self.outcome_counts["us_strikes"][worlds] += 1
         self.outcome_counts["militia_killed"][worlds] += killed
         self.today_militia_killed[worlds] += killed
         self._first_us_strike(worlds)
 
     def kill_leader(self, worlds: np.ndarray, target: np.ndarray) -> None:
-        """The US kills a militia leader or the Quds Force commander (rung 5), inside Iraq."""
+        """The US kills a militia leader or the Quds Force commander (rung 5), inside Iraq.
+
+        Killing the Quds Force commander humiliates Iran, loosens the leash and angers every faction (Jan 3,
+        2020 [PressReports]); killing a faction's leader is a strike on that faction with revenge added.
+        """
+        p = self.params
         for index in np.unique(target):
             group = worlds[target == index]
-            killed = 1 + self.united_states.poisson("leader_escort", 2.0, group)
+            escort = pick(p.united_states.leader_escort_killed_mean, group)
+            killed = 1 + self.united_states.poisson("leader_escort", escort, group)
             name = "quds_force" if index == QUDS_COMMANDER else self.scenario.faction_keys[index]
             self.record(group, self.united_states, Action.LEADER_KILLING, name, Rung.LEADER_KILLING, weapon="airstrike",
                         killed=killed, intended=Rung.LEADER_KILLING, perceived=Rung.LEADER_KILLING,
                         side="us_iran" if index == QUDS_COMMANDER else "us_militia", location="iraq")
             if index == QUDS_COMMANDER:
                 self.quds_force.lose_commander(group)
-                self.iran.humiliate(group, pick(self.iran.p["humiliation_per_commander_killed"], group))
+                self.iran.humiliate(group, pick(p.iran.humiliation_per_commander_killed, group))
                 for militia in self.militias:
-                    militia.grievance[group] += pick(self.dyn["patron_revenge"], group)
+                    militia.grievance[group] += pick(p.militia_dynamics.patron_revenge, group)
             else:
                 self.militias[index].suffer_strike(group, killed, leader=True)
-            self.iraqi_government.backlash(group, pick(self.iraqi_government.p["sovereignty_per_leader_killing"], group))
+            self.iraqi_government.backlash(group, pick(p.iraqi_government.sovereignty_per_leader_killing, group))
             self.outcome_counts["militia_killed"][group] += killed
             self.today_militia_killed[group] += killed
         self.outcome_counts["us_leader_killings"][worlds] += 1
@@ -345,14 +276,20 @@ class EscalationModel(mesa.Model):
         self.first_day_us_strike[worlds] = np.where(first < 0, self.day, first)
 
     def exchange_strike(self, worlds: np.ndarray, side: int) -> None:
-        """Track direct state-on-state strikes (side 0: US, 1: Iran); alternating answers lead to open war."""
+        """Track direct state-on-state strikes (side 0: US, 1: Iran); alternating answers lead to open war.
+
+        Mechanism: the action-reaction spiral [Richardson1960] across the firebreak of state-on-state
+        strikes [Schelling1966]: ``war_after_rounds`` strikes, each answering the other side's last within
+        ``exchange_window`` days, are open war (rung 7 of the ladder [Kahn1965]).
+        """
+        iran = self.params.iran
         answer = (self.exchange_side[worlds] == 1 - side) & (
-            self.day - self.exchange_day[worlds] <= pick(self.iran.p["exchange_window"], worlds)
+            self.day - self.exchange_day[worlds] <= pick(iran.exchange_window, worlds)
         )
         self.exchange_rounds[worlds] = np.where(answer, self.exchange_rounds[worlds] + 1, 1)
         self.exchange_side[worlds] = side
         self.exchange_day[worlds] = self.day
-        war = worlds[self.exchange_rounds[worlds] >= pick(self.iran.p["war_after_rounds"], worlds)]
+        war = worlds[self.exchange_rounds[worlds] >= pick(iran.war_after_rounds, worlds)]
         if war.size:
             actor = self.united_states if side == 0 else self.iran
             self.record(war, actor, Action.OPEN_WAR, "iran" if side == 0 else "united_states", Rung.OPEN_WAR,
@@ -407,23 +344,25 @@ class EscalationModel(mesa.Model):
     # -- dynamics and series -----------------------------------------------------------------------------
 
     def _update_hostility(self) -> None:
-        """Richardson (1960): each side's hostility decays and rises with the other side's actions.
+        """Hostility per dyad [Richardson1960]: it decays and rises with the other side's actions.
 
-        The US holds Iran partly responsible for its proxies' attacks (leash-weighted).
+        The US holds Iran partly responsible for its proxies' actions: ``proxy_blame`` of their escalation
+        score, times the leash.
         """
-        reaction = self.values["hostility.reaction"]
+        reaction = self.params.hostility.reaction
+        blame = self.params.hostility.proxy_blame
         d = self.hostility_decay
         militia, us_militia, iran, us_iran = self.today_side_score
         self.hostility_militias_us = self.hostility_militias_us * d + reaction * us_militia
         self.hostility_us_militias = self.hostility_us_militias * d + reaction * militia
         self.hostility_iran_us = self.hostility_iran_us * d + reaction * us_iran
-        self.hostility_us_iran = self.hostility_us_iran * d + reaction * (iran + self.quds_force.leash * 0.3 * militia)
+        self.hostility_us_iran = self.hostility_us_iran * d + reaction * (iran + self.quds_force.leash * blame * militia)
 
     def _write_series(self) -> None:
         if not self.series.enabled:
             return
         level = np.where(self.at_war, int(Rung.OPEN_WAR), self.today_level)
-        recent = (self.day - self.last_day_at_rung) < 30
+        recent = (self.day - self.last_day_at_rung) < LEVEL_WINDOW_DAYS
         level_30d = np.where(self.at_war, int(Rung.OPEN_WAR), (recent * np.arange(len(Rung))).max(axis=1))
         self.series.write(self.day, {
             "level": level,

@@ -3,7 +3,7 @@
 Every random draw in the model is a pure function of the world's 64-bit seed and a key naming the day,
 the actor and the draw site. No stream is shared between worlds, so a world's history does not depend
 on how many other worlds run beside it, in which order, or on which worker. The mixing function is
-SplitMix64's finaliser (Steele, Lea & Flood 2014), a bijection on 64-bit integers with full avalanche;
+SplitMix64's finaliser [Steele2014], a bijection on 64-bit integers with full avalanche;
 a key is folded into the seed with one more round of it.
 """
 

@@ -3,15 +3,13 @@
 import numpy as np
 import pytest
 
+from sim import attacks
 from sim.ladder import Posture
 from sim.model import EscalationModel
 
 
 def fresh(n=2000, scenario="baseline", overrides=None, seed=1):
-    model = EscalationModel(scenario, n_worlds=n, seed=seed, days=400, overrides=overrides)
-    model.expected_retaliation_today = model.united_states.expected_retaliation()
-    model.presence_today = model.united_states.presence()
-    return model
+    return EscalationModel(scenario, n_worlds=n, seed=seed, days=400, overrides=overrides)
 
 
 def kh(model):
@@ -19,6 +17,28 @@ def kh(model):
 
 
 # -- Militia -----------------------------------------------------------------------------------------
+
+
+def test_a_freshly_built_model_can_answer_every_rule():
+    """State an actor needs is made in its __init__: no step has to run first."""
+    model = EscalationModel("baseline", n_worlds=3, seed=1, days=10)
+    for militia in model.militias:
+        rate = militia.attack_rate()
+        assert rate.shape == (3,) and (rate > 0).all()
+    assert model.united_states.expected_retaliation().shape == (3,)
+    assert model.united_states.habituation_factor(np.arange(3)).shape == (3,)
+
+
+def test_actors_read_typed_parameters_and_typos_fail():
+    model = fresh(2, overrides={"united_states.strike_threshold": np.array([1.0, 3.0])})
+    us = model.united_states
+    assert isinstance(us.params.pressure_per_killed, float)  # shared by all worlds
+    assert list(us.params.strike_threshold) == [1.0, 3.0]  # per world
+    assert kh(model).params.obedience == model.values["militias.kataib_hezbollah.obedience"]
+    assert model.params.militia_dynamics.lethality["drone"].kill == model.values["militia_dynamics.lethality.drone.kill"]
+    with pytest.raises(AttributeError):
+        us.params.strike_treshold  # noqa: B018
+
 
 
 def test_grievance_raises_the_attack_rate_sublinearly():
@@ -58,7 +78,7 @@ def test_a_calm_order_lowers_the_rate_through_the_leash_without_ending_it():
 
 
 def test_a_loosely_leashed_defiant_faction_answers_a_calm_order_with_more_attacks():
-    """Seed 003: a faction leader refused Tehran's calm order; KH's defiance raises its rate when unleashed."""
+    """[MilitiasRogue2021]: a faction leader refused Tehran's calm order; KH's defiance raises its rate unleashed."""
     model = fresh(2, overrides={"quds_force.leash_strength": np.array([1.0, 0.0])})
     militia = kh(model)
     free = militia.attack_rate()
@@ -80,14 +100,12 @@ def test_the_leash_holds_hardliners_below_their_own_intensity():
 
 def test_compliance_strips_part_of_the_intent_to_kill():
     """Tehran wants signals, not dead Americans: casualty_restraint scales lethal intent by compliance."""
-    from sim.agents import Militia
-
     n = 20_000
     killed = {}
     for leash in (1.0, 0.0):
         model = fresh(n, overrides={"quds_force.leash_strength": leash, "militias.kataib_hezbollah.lethal_intent": 1.0})
         rows = np.arange(n)
-        Militia.resolve_attacks(model, rows, np.full(n, kh(model).index))
+        attacks.resolve_attacks(model, rows, np.full(n, kh(model).index))
         killed[leash] = (model.outcome_counts["us_killed"] > 0).mean()
     # intent 1.0 x (1 - 0.6 x 0.5) = 0.7 leashed vs 1.0 unleashed: fewer deadly attacks on a leash
     assert killed[1.0] < killed[0.0] * 0.9
@@ -112,8 +130,8 @@ def test_attack_outcomes_follow_the_lethality_table():
         militia = kh(model)
         worlds = np.arange(n)
         faction = np.full(n, militia.index)
-        killed, wounded = militia.draw_casualties(model, worlds, faction, np.ones(n, int), np.zeros(n, int),
-                                                  np.zeros(n, bool))
+        killed, wounded = attacks.draw_casualties(model, worlds, faction, np.ones(n, int), np.zeros(n, int),
+                                                   np.zeros(n, bool))
         assert (killed > 0).mean() == expect_killed
         if expect_killed == 0:
             assert wounded.sum() == 0
@@ -127,8 +145,8 @@ def test_lethal_intent_raises_casualties():
     worlds = np.arange(n)
     weapon, target = np.ones(n, int), np.zeros(n, int)
     faction = np.full(n, militia.index)
-    signal = militia.draw_casualties(model, worlds, faction, weapon, target, np.zeros(n, bool))[0]
-    meant = militia.draw_casualties(model, worlds, faction, weapon, target, np.ones(n, bool))[0]
+    signal = attacks.draw_casualties(model, worlds, faction, weapon, target, np.zeros(n, bool))[0]
+    meant = attacks.draw_casualties(model, worlds, faction, weapon, target, np.ones(n, bool))[0]
     # kill 0.01 x (1 - intercept 0.25) = 0.0075 vs x4 = 0.03; standard errors ~0.0006 and ~0.0012
     assert abs((signal > 0).mean() - 0.0075) < 0.003
     assert abs((meant > 0).mean() - 0.03) < 0.006
@@ -141,28 +159,25 @@ def test_weapons_follow_the_capability_ratchet():
     worlds = np.arange(n)
     target = np.zeros(n, int)
     faction = np.full(n, militia.index)
-    assert set(np.unique(militia.choose_weapon(model, worlds, faction, target))) == {1}  # rockets only at first
+    assert set(np.unique(attacks.choose_weapon(model, worlds, faction, target))) == {1}  # rockets only at first
     militia.capability[:] = 2
-    weapons = militia.choose_weapon(model, worlds, faction, target)
+    weapons = attacks.choose_weapon(model, worlds, faction, target)
     assert set(np.unique(weapons)) == {1, 2, 3}
     assert abs((weapons == 3).mean() - 0.15) < 0.03 and abs((weapons == 2).mean() - 0.45) < 0.03
-    assert set(np.unique(militia.choose_weapon(model, worlds, faction, np.full(n, 3)))) == {0}  # convoys: roadside bombs
+    assert set(np.unique(attacks.choose_weapon(model, worlds, faction, np.full(n, 3)))) == {0}  # convoys: roadside bombs
 
 
 def test_attacks_of_several_factions_in_one_world_are_all_counted():
     model = fresh(3)
     worlds = np.array([0, 0, 0, 2])
     faction = np.array([0, 1, 2, 0])
-    model.presence_today = model.united_states.presence()
-    from sim.agents import Militia
-
-    Militia.resolve_attacks(model, worlds, faction, forced={"killed": 1, "wounded": 0, "weapon": "rockets",
+    attacks.resolve_attacks(model, worlds, faction, forced={"killed": 1, "wounded": 0, "weapon": "rockets",
                                                            "target": "base_iraq"})
     assert list(model.outcome_counts["attacks"]) == [3, 0, 1]
     assert list(model.outcome_counts["us_killed"]) == [3, 0, 1]
     assert list(model.max_rung) == [3, 0, 3] and model.today_score[0] == 3 * 20.0
-    us = model.us  # baseline's calibrated pressure per attack and per American killed
-    assert model.united_states.pressure[0] == pytest.approx(3 * (us["pressure_per_attack"] + us["pressure_per_killed"]))
+    us = model.params.united_states  # baseline's calibrated pressure per attack and per American killed
+    assert model.united_states.pressure[0] == pytest.approx(3 * (us.pressure_per_attack + us.pressure_per_killed))
 
 
 def test_front_name_claims_blur_attribution():
@@ -171,8 +186,8 @@ def test_front_name_claims_blur_attribution():
     militia = kh(model)
     worlds = np.arange(n)
     faction = np.full(n, militia.index)
-    assert (militia.attribution(model, worlds, faction, np.ones(n, bool)) == militia.index).all()
-    blurred = militia.attribution(model, worlds, faction, np.zeros(n, bool))
+    assert (attacks.attribution(model, worlds, faction, np.ones(n, bool)) == militia.index).all()
+    blurred = attacks.attribution(model, worlds, faction, np.zeros(n, bool))
     assert abs((blurred == militia.index).mean() - 0.75) < 0.02  # attribution_accuracy 0.75
 
 
@@ -184,6 +199,14 @@ def test_a_us_strike_adds_grievance_to_the_target_and_some_to_its_rivals():
     assert militia.grievance[0] == pytest.approx(1.0 + 0.05 * 10)
     assert other.grievance[0] == pytest.approx(0.3 * 1.5)
     assert militia.excitation[0] > 0 and militia.members_lost[0] == 10
+
+
+def test_the_urge_to_answer_a_strike_is_a_scenario_key():
+    """strike_excitation (default 2.0, formerly a constant) scales the self-excitation a US strike adds."""
+    model = fresh(3, overrides={"militia_dynamics.strike_excitation": np.array([0.0, 1.0, 2.0])})
+    militia = kh(model)
+    militia.suffer_strike(np.arange(3), np.zeros(3))
+    assert militia.excitation[0] == 0 and militia.excitation[2] == pytest.approx(2 * militia.excitation[1])
 
 
 # -- Quds Force --------------------------------------------------------------------------------------
@@ -238,6 +261,7 @@ def test_iran_answers_humiliation_with_one_delayed_warned_salvo():
     assert 4.0 < first_day.mean() < 6.0  # delay mean 5 days
     killed_any = (model.outcome_counts["us_killed"] > 0).mean()
     assert abs(killed_any - (0.9 * 0.05 + 0.1 * 0.5)) < 0.02  # warned salvos rarely kill
+    assert model.iran.humiliation == pytest.approx(4.0 * 0.3)  # humiliation_after_salvo: 0.3 of it is left
 
 
 # -- United States -----------------------------------------------------------------------------------
@@ -287,6 +311,13 @@ def test_war_aversion_keeps_the_us_from_striking_iran():
         us.iran_struck[:] = True
         us.respond(np.arange(n))
         assert (model.outcome_counts["us_strikes_on_iran"] > 0).mean() == pytest.approx(expect, abs=0.02)
+
+
+def test_presence_falls_with_troops_down_to_its_floor():
+    model = fresh(3, overrides={"united_states.presence_floor": 0.15})
+    us = model.united_states
+    us.force_level[:] = [5200.0, 1300.0, 0.0]
+    assert us.presence() == pytest.approx([1.0, 0.5, 0.15])
 
 
 def test_the_us_draws_down_when_it_accepts_a_withdrawal_demand():

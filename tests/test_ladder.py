@@ -9,10 +9,10 @@ def test_ladder_has_eight_rungs_with_increasing_weights():
     assert [int(r) for r in Rung] == list(range(8))
     assert np.all(np.diff(ESCALATION_WEIGHTS) > 0)
     assert Rung.RHETORIC.weight == 0.0 and Rung.OPEN_WAR.weight == 60.0
-    assert Rung.STRIKE_ON_MILITIA_SITES.weight == 28.0  # "violent escalation" in Rivera et al. 2024
+    assert Rung.STRIKE_ON_MILITIA_SITES.weight == 28.0  # "violent escalation" in [Rivera2024]
 
 
-def test_firebreaks_sit_where_the_brief_puts_them():
+def test_firebreaks_sit_between_the_rungs_they_separate():
     assert Rung.ATTACK_NO_CASUALTIES < Firebreak.AMERICAN_DEAD.position < Rung.ATTACK_WITH_CASUALTIES
     assert Rung.LEADER_KILLING < Firebreak.IRANIAN_SOIL.position < Rung.STATE_ON_STATE_STRIKE
 

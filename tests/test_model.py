@@ -1,15 +1,25 @@
 """Model-level properties: batch independence, invariants over random parameters, consistent tables."""
 
+import gc
+import importlib.util
+import json
+import typing
+import weakref
+from pathlib import Path
+
+import mesa
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sim.runner
 from sim.model import EscalationModel
 from sim.runner import simulate
-from sim.scenario import load_scenario, parameter_paths
+from sim.scenario import TimelineEvent, list_scenarios, load_scenario, parameter_paths
 from sim.seeds import derive_seeds
+from sim.timeline import HANDLERS
 
 
 def _world(result, world: int):
@@ -110,10 +120,10 @@ def test_baseline_stays_a_provocation_with_calibrated_rates(baseline_run):
     """The baseline reproduces the record's order of magnitude (tolerances state the calibration band)."""
     outcomes, events = baseline_run.outcomes, baseline_run.events
     monthly = outcomes["attacks"].mean() / 12
-    assert 3.0 < monthly < 8.0  # brief: ~5 a month Oct 2019 - Jan 2020
+    assert 3.0 < monthly < 8.0  # [PressReports]: ~5 a month Oct 2019 - Jan 2020
     attacks = events[events["action"] == "attack"]
-    assert 0.003 < (attacks["killed"] > 0).mean() < 0.03  # brief: ~1-3 % of attacks kill
-    assert 0.02 < (attacks["wounded"] > 0).mean() < 0.12  # brief: ~5-10 % injure
+    assert 0.003 < (attacks["killed"] > 0).mean() < 0.03  # [PressReports]: ~1-3 % of attacks kill
+    assert 0.02 < (attacks["wounded"] > 0).mean() < 0.12  # [PressReports]: ~5-10 % injure
     assert (outcomes["outcome"] == "confrontation").mean() < 0.02
 
 
@@ -122,3 +132,57 @@ def test_a_scripted_us_strike_counts_as_the_us_answer():
     result = simulate("crisis_2019_2020", n_worlds=300, seed=4, days=95)
     strikes = result.events[(result.events["action"] == "strike_militia") & (result.events["day"] == 89)]
     assert len(strikes) == 300 and (strikes["killed"] == 25).all()
+
+
+def test_every_timeline_event_type_has_a_handler():
+    event_types = typing.get_args(typing.get_args(TimelineEvent)[0])
+    assert set(HANDLERS) == set(event_types)
+
+
+def test_a_finished_model_is_released(monkeypatch):
+    """Mesa keeps a class-level id registry keyed by model; simulate() closes its model so it can be collected."""
+    built = []
+
+    class Tracked(EscalationModel):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(weakref.ref(self))
+
+    monkeypatch.setattr(sim.runner, "EscalationModel", Tracked)
+    registered = set(mesa.Agent._ids)
+    for _ in range(3):
+        simulate("baseline", n_worlds=10, days=5)
+    gc.collect()
+    assert len(built) == 3 and all(ref() is None for ref in built)
+    assert set(mesa.Agent._ids) <= registered
+
+    with EscalationModel("baseline", n_worlds=2, days=3) as model:
+        model.run()
+        outcomes = model.outcomes_frame()
+    assert len(outcomes) == 2 and len(model.agents) == 0 and model not in mesa.Agent._ids
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+def _reference_tables_module():
+    path = Path(__file__).with_name("make_reference_tables.py")
+    spec = importlib.util.spec_from_file_location("make_reference_tables", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_seeded_tables_match_the_reference():
+    """The events, series and outcomes of 1,000 seeded worlds (seed 7) of every shipped scenario are unchanged.
+
+    tests/data/reference_tables.json holds their hashes. A refactoring must leave them byte-identical; a
+    deliberate change of the model's behaviour regenerates the file with
+    ``python -m tests.make_reference_tables`` and commits it with the change.
+    """
+    reference = _reference_tables_module()
+    expected = json.loads(reference.REFERENCE.read_text())
+    assert sorted(expected) == sorted(info.name for info in list_scenarios())
+    for name, hashes in expected.items():
+        assert reference.scenario_hashes(name) == hashes, f"{name}: tables changed (see this test's docstring)"

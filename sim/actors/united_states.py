@@ -1,0 +1,189 @@
+"""The United States: perceives attacks, accumulates pressure to answer, and answers after a lag."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.actors.base import Actor, decay_factor, monthly_rate_factor
+from sim.actors.quds_force import QUDS_COMMANDER
+from sim.ladder import Action, Posture, Rung
+from sim.params import per_world, pick
+
+if TYPE_CHECKING:
+    from sim.model import EscalationModel
+
+# What militias expect of the US saturates at this multiple of its strike threshold: the faction's own
+# `fear` key sets how much the expectation weighs, so the cap only bounds the scale and stays fixed.
+MAX_EXPECTED_RETALIATION = 5.0
+# Guard against a zero strike threshold (its range starts at 0) in the militias' expectation.
+MIN_STRIKE_THRESHOLD = 0.1
+# Keeps the logistic decision noise finite at a draw of exactly 0 (numerical, not modelling).
+LOGIT_EPSILON = 1e-12
+
+
+class UnitedStates(Actor):
+    """The United States: perceives attacks, accumulates pressure, answers after a lag.
+
+    State per world: pressure to respond, a pending response (its day, target and severity), troop level
+    and target, recent attacks (for habituation), and whether it is withdrawing.
+    """
+
+    def __init__(self, model: "EscalationModel"):
+        super().__init__(model, "united_states")
+        self.params = p = model.params.united_states
+        n = model.n_worlds
+        self.pressure = np.zeros(n)
+        self.pressure_decay = decay_factor(p.pressure_half_life)
+        self.initial_force = np.maximum(p.force_level, 1.0)
+        self.force_level = per_world(p.force_level, n)
+        self.force_target = per_world(p.force_level, n)
+        self.response_due = np.full(n, -1, dtype=np.int64)
+        self.response_target = np.full(n, -1, dtype=np.int64)
+        self.response_severity = np.zeros(n)
+        self.iran_struck = np.zeros(n, dtype=bool)
+        self.withdrawing = np.zeros(n, dtype=bool)
+        self.attack_memory = np.zeros(n)
+        self.attack_memory_decay = decay_factor(p.habituation_half_life)
+        self.attack_memory_to_monthly = monthly_rate_factor(self.attack_memory_decay)
+
+    def presence(self) -> np.ndarray:
+        """Exposure of US forces relative to day 0 (fewer troops, fewer targets), down to ``presence_floor``."""
+        return np.maximum(np.sqrt(self.force_level / self.initial_force), self.params.presence_floor)
+
+    def habituation_factor(self, worlds: np.ndarray) -> np.ndarray:
+        """Weight of an attack without casualties given recent attacks: 1 / (1 + monthly rate / habituation).
+
+        The record shows the US answering almost none of the attacks that hurt nobody, however frequent
+        [DoDBriefings2024] [PressReports]: repeated harmless attacks lose their news value.
+        """
+        monthly = self.attack_memory[worlds] * pick(self.attack_memory_to_monthly, worlds)
+        return 1.0 / (1.0 + monthly / pick(self.params.habituation, worlds))
+
+    def expected_retaliation(self) -> np.ndarray:
+        """What militias expect the US to do next: its current pressure relative to its strike threshold."""
+        return np.minimum(self.pressure / np.maximum(self.params.strike_threshold, MIN_STRIKE_THRESHOLD),
+                          MAX_EXPECTED_RETALIATION)
+
+    def perceive(self, worlds, pressure, attributed, severity, by_iran: bool = False) -> None:
+        """Take in an attack as perceived: pressure jumps, a response decision is scheduled after a lag.
+
+        Mechanism: audience costs [Fearon1994]: American dead raise the pressure to answer far more than
+        attacks without casualties; perception is noisy (misattribution, misperceived casualties).
+        """
+        m = self.model
+        self.pressure[worlds] += pressure
+        worse = severity >= self.response_severity[worlds]
+        self.response_target[worlds] = np.where(worse, attributed, self.response_target[worlds])
+        self.response_severity[worlds] = np.maximum(severity, self.response_severity[worlds])
+        if by_iran:
+            self.iran_struck[worlds] = True
+        waiting = self.response_due[worlds] < 0
+        if waiting.any():
+            new = worlds[waiting]
+            lag = 1 + self.poisson("lag", pick(self.params.response_lag_mean, new) - 1.0, new)
+            self.response_due[new] = m.day + lag
+
+    def step(self) -> None:
+        """Decay pressure, move troops toward their target, and make any response that is due."""
+        m = self.model
+        self.pressure *= self.pressure_decay
+        self.attack_memory *= self.attack_memory_decay
+        moving = self.force_level != self.force_target
+        if moving.any():
+            step = self.params.drawdown_rate
+            self.force_level = np.where(
+                self.force_level > self.force_target,
+                np.maximum(self.force_level - step, self.force_target),
+                np.minimum(self.force_level + step, self.force_target),
+            )
+        due = np.flatnonzero(m.active & (self.response_due == m.day))
+        if due.size:
+            self.respond(due)
+
+    def respond(self, worlds: np.ndarray) -> None:
+        """Choose nothing, a warning, strikes on militia sites, a leader killing or a strike on Iran.
+
+        Mechanism: proportionate, lagged tit-for-tat with noise [Axelrod1984] on a ladder of thresholds on
+        pressure [Kahn1965]; strikes inside Iraq cost sovereignty (the Jan 2020 expulsion vote
+        [PressReports]), so their thresholds rise with Iraqi sovereignty pressure; a common enemy raises
+        every threshold (the US bore with the militias while both fought ISIS [StrangeBedfellows2015]);
+        striking Iran is held back by war aversion (the US struck no Iranian soil in 2019-2024
+        [PressReports]). A kinetic answer relieves pressure.
+        """
+        m = self.model
+        p = self.params
+        ctx = m.params.context
+        u = np.clip(self.uniform("decision", worlds), LOGIT_EPSILON, 1 - LOGIT_EPSILON)
+        score = self.pressure[worlds] + pick(p.decision_noise, worlds) * np.log(u / (1.0 - u))
+        forbearance = pick(ctx.common_enemy_forbearance, worlds) * pick(ctx.common_enemy, worlds)
+        shift = per_world(forbearance - pick(p.hawkishness, worlds), worlds.size)
+        in_syria = self.uniform("location", worlds) < pick(p.syria_strike_share, worlds)
+        sovereignty = np.where(in_syria, 0.0, pick(p.sovereignty_cost, worlds) * m.iraqi_government.sovereignty[worlds])
+        blames_iran = self.iran_struck[worlds] | (m.iran.posture[worlds] == Posture.ESCALATION)
+        iran_bar = pick(p.iran_strike_threshold, worlds) + pick(p.war_aversion, worlds) + shift
+        leader_bar = pick(p.leader_killing_threshold, worlds) + shift + sovereignty
+        strike_bar = pick(p.strike_threshold, worlds) + shift + sovereignty
+        strike_iran = blames_iran & (score + m.hostility_us_iran[worlds] > iran_bar)
+        leader = ~strike_iran & (score > leader_bar)
+        strike = ~strike_iran & ~leader & (score > strike_bar)
+        warning = ~strike_iran & ~leader & ~strike & (score > pick(p.warning_threshold, worlds) + shift)
+        target = self.response_target[worlds]
+        target = np.where(target < 0, (self.uniform("target", worlds) * len(m.militias)).astype(int), target)
+        kinetic = strike_iran | leader | strike
+        if strike_iran.any():
+            self.strike_iran(worlds[strike_iran])
+        if leader.any():
+            on_quds = self.uniform("leader_target", worlds[leader]) < pick(p.quds_commander_share, worlds[leader])
+            m.kill_leader(worlds[leader], np.where(on_quds, QUDS_COMMANDER, target[leader]))
+        if strike.any():
+            chosen = worlds[strike]
+            excess = (score[strike] - strike_bar[strike]).clip(0)
+            extra_sites = (excess / pick(p.pressure_per_extra_site, chosen)).astype(int)
+            sites = np.minimum(1 + extra_sites, pick(p.max_sites, chosen))
+            killed = self.poisson("strike_killed", pick(p.militia_killed_per_site, chosen) * sites, chosen)
+            m.strike_militia(chosen, target[strike], sites, killed, in_syria[strike])
+        if warning.any():
+            m.record(worlds[warning], self, Action.WARNING, m.faction_codes[target[warning]], Rung.RHETORIC,
+                     side="us_militia")
+        self.pressure[worlds] = np.where(kinetic, self.pressure[worlds] * (1 - pick(p.pressure_discharge, worlds)),
+                                         self.pressure[worlds])
+        self.clear_pending(worlds)
+
+    def clear_pending(self, worlds: np.ndarray) -> None:
+        """Forget the pending response decision (it was made)."""
+        self.response_due[worlds] = -1
+        self.response_target[worlds] = -1
+        self.response_severity[worlds] = 0.0
+        self.iran_struck[worlds] = False
+
+    def answered(self, worlds: np.ndarray) -> None:
+        """A kinetic answer that happened outside the decision rule (a scripted strike): relieve pressure."""
+        self.pressure[worlds] *= 1 - pick(self.params.pressure_discharge, worlds)
+        self.clear_pending(worlds)
+
+    def strike_iran(self, worlds: np.ndarray) -> None:
+        """A direct strike on Iranian forces or soil (rung 6, across the Iranian firebreak [Schelling1966])."""
+        m = self.model
+        iran = m.iran.params
+        killed = self.poisson("iran_strike_killed", pick(self.params.iran_strike_killed_mean, worlds), worlds)
+        m.record(worlds, self, Action.DIRECT_STRIKE, "iran", Rung.STATE_ON_STATE_STRIKE, weapon="airstrike",
+                 killed=killed, intended=Rung.STATE_ON_STATE_STRIKE, perceived=Rung.STATE_ON_STATE_STRIKE,
+                 side="us_iran", location="iran")
+        m.outcome_counts["us_strikes_on_iran"][worlds] += 1
+        m.iran.humiliate(worlds, pick(iran.humiliation_per_strike_on_iran, worlds))
+        answer = self.uniform("counter_strike", worlds) < pick(iran.counter_strike_probability, worlds)
+        soon = worlds[answer]
+        delay = 1 + self.poisson("counter_delay", pick(iran.counter_strike_delay_mean, soon) - 1.0, soon)
+        m.iran.strike_due[soon] = m.day + delay
+        m.exchange_strike(worlds, side=0)
+
+    def consider_withdrawal(self, worlds: np.ndarray) -> None:
+        """Iraq demands withdrawal: the US complies with the compliance probability and draws down."""
+        m = self.model
+        complies = worlds[self.uniform("withdraw", worlds) < pick(self.params.withdrawal_compliance, worlds)]
+        if complies.size:
+            self.force_target[complies] = pick(self.params.withdrawal_floor, complies)
+            self.withdrawing[complies] = True
+            m.record(complies, self, Action.DRAWDOWN, "iraq", Rung.RHETORIC, side="none")

@@ -1,0 +1,92 @@
+"""Scenario errors: a pydantic ValidationError turned into one line naming the file, the key and the fix.
+
+Only the first problem is reported; the line says what was expected, with a did-you-mean hint for a
+mistyped key (:func:`sim.yamlio.did_you_mean`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import InputError
+from sim.yamlio import did_you_mean
+
+
+class ScenarioError(InputError):
+    """A scenario file that cannot be used: one line naming the file, the key and what was expected."""
+
+
+def scenario_error(error: ValidationError, root: type[BaseModel], source: str) -> ScenarioError:
+    """The first problem of a failed validation of ``root`` as one ScenarioError line."""
+    key, message = _describe(error.errors(include_url=False)[0], root)
+    return ScenarioError(message, file=source, key=key or None)
+
+
+def _format_location(location: list) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _expected_keys(valid: list[str]) -> str:
+    if not valid:
+        return ""
+    if len(valid) > 10:
+        return "; see `escalation schema` for the valid keys"
+    return f"; expected one of {', '.join(valid)}"
+
+
+def _describe(error: dict[str, Any], root: type[BaseModel]) -> tuple[str, str]:
+    location = list(error["loc"])
+    if len(location) > 2 and location[0] == "timeline" and isinstance(location[1], int):
+        del location[2]  # the event type pydantic adds for the discriminated union
+    kind = error["type"]
+    key = _format_location(location)
+    if kind == "extra_forbidden":
+        valid = _valid_keys_at(root, [str(p) for p in location[:-1]])
+        return key, f"unknown key{did_you_mean(str(location[-1]), valid)}{_expected_keys(valid)}"
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        return key + ".type", f"unknown event type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    if kind == "missing":
+        return key, "missing required key"
+    message = error["msg"]
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+        match = re.match(r"^([\w\[\]\.]+): (.*)$", message)
+        if match and not location:
+            return match.group(1), match.group(2)
+        return key, message
+    got = error.get("input")
+    got_text = "" if isinstance(got, (dict, list)) else f", got {got!r}"
+    if message.startswith("Input should be "):
+        rest = message.removeprefix("Input should be ")
+        message = "expected " + (rest if rest.startswith(("a ", "an ", "'", "at ")) else "a value " + rest)
+    return key, f"{message}{got_text}"
+
+
+def _valid_keys_at(root: type[BaseModel], location: list[str]) -> list[str]:
+    """The keys valid at a location of the schema (for an unknown-key hint)."""
+    model: Any = root
+    for part in location:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            field = model.model_fields.get(part)
+            if field is None:
+                return []
+            model = field.annotation
+        else:
+            model = getattr(model, "__args__", (None, None))[-1]
+        if model is None:
+            return []
+        args = getattr(model, "__args__", None)
+        origin = getattr(model, "__origin__", None)
+        if args and origin is not dict and not (isinstance(model, type) and issubclass(model, BaseModel)):
+            candidates = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            model = candidates[0] if len(candidates) == 1 else model
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return sorted(model.model_fields)
+    return []

@@ -1,0 +1,300 @@
+"""Scenario sections: the pydantic models of the actors' parameters and of the strategic setting.
+
+Every field is a documented parameter: default, inclusive range, unit and meaning. Where a value or a
+mechanism comes from the record or the literature, the description cites it in square brackets (keys
+into docs/references.md); "judgement" marks a value that no source fixes. The reference printed by ``escalation schema`` is generated from these fields, so it cannot drift from the
+code. The model reads them as typed views (see :func:`sim.params.parameter_view`), so an IDE follows
+``self.params.strike_threshold`` to its field here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+FACTION_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+NOT_YET_USED = "Not yet used by any rule (waiting for a rule)."
+
+
+def P(default: Any, lo: float | None = None, hi: float | None = None, unit: str = "", doc: str = "") -> Any:
+    """A documented parameter field: default, inclusive range, unit and meaning."""
+    return Field(default, ge=lo, le=hi, description=doc, json_schema_extra={"unit": unit})
+
+
+class Strict(BaseModel):
+    """Base of all scenario sections: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Militias
+
+# Militias
+
+
+class Faction(Strict):
+    """Traits of one militia faction."""
+
+    name: str = Field("", description="Display name of the faction.", json_schema_extra={"unit": "text"})
+    fighters: int = P(
+        5000, 0, 200_000, "fighters",
+        "Estimated strength (the PMF ~120,000 in all in 2019 [MonsterTheyCreated2019]). " + NOT_YET_USED,
+    )
+    base_attack_rate: float = P(
+        0.03, 0.0, 2.0, "attacks/day", "Attack rate with neutral grievance, fear, politics and directive."
+    )
+    obedience: float = P(
+        0.6, 0.0, 1.0, "share", "How closely the faction follows Tehran's directive as relayed by the Quds Force."
+    )
+    own_intensity: float = P(
+        1.0, 0.0, 5.0, "multiplier",
+        "Attack intensity the faction would choose unleashed, relative to Tehran's calibrated pressure (hardliners > 1).",
+    )
+    defiance: float = P(
+        0.0, 0.0, 5.0, "multiplier",
+        "Extra attacks a loosely leashed faction makes when Tehran orders restraint (Tehran's calm order defied [MilitiasRogue2021]).",
+    )
+    political_stake: float = P(
+        0.3, 0.0, 3.0, "weight", "Restraint from its seats and ministries in Baghdad (Badr, AAH high; KH, Nujaba low)."
+    )
+    fear: float = P(0.5, 0.0, 5.0, "weight", "Sensitivity of the attack rate to expected US retaliation.")
+    revenge: float = P(2.0, 0.0, 10.0, "grievance", "Grievance added when its own leader is killed.")
+    rivalry: float = P(0.3, 0.0, 5.0, "elasticity", "Outbidding [KyddWalter2006]: rate scales as (1 + rivals' attacks per month) ** rivalry.")
+    lethal_intent: float = P(
+        0.05, 0.0, 1.0, "share", "Share of attacks meant to cause casualties at zero grievance (rises with grievance)."
+    )
+    front_name_share: float = P(
+        0.8, 0.0, 1.0, "share", "Share of attacks claimed under a front name for deniability [Carson2018]."
+    )
+    front_name: str = Field(
+        "", description="Front name used for deniable claims ('' for a generic front).", json_schema_extra={"unit": "text"}
+    )
+    capability: Literal["rockets", "drones", "missiles"] = Field(
+        "rockets", description="Initial capability; it only ratchets up.", json_schema_extra={"unit": "level"}
+    )
+    initial_grievance: float = P(0.0, 0.0, 20.0, "grievance", "Grievance against the US on day 0.")
+
+
+class WeaponLethality(Strict):
+    """Outcome probabilities of one weapon against a reference target."""
+
+    intercept: float = P(0.2, 0.0, 1.0, "probability", "Probability the attack is intercepted or misses entirely.")
+    kill: float = P(0.01, 0.0, 1.0, "probability", "Probability of US dead if not intercepted (signal intent).")
+    wound: float = P(0.05, 0.0, 1.0, "probability", "Probability of US wounded (and no dead) if not intercepted.")
+
+
+def _default_lethality() -> dict[str, WeaponLethality]:
+    return {
+        "roadside_bomb": WeaponLethality(intercept=0.0, kill=0.004, wound=0.03),
+        "rockets": WeaponLethality(intercept=0.25, kill=0.01, wound=0.05),
+        "drone": WeaponLethality(intercept=0.45, kill=0.02, wound=0.09),
+        "missile": WeaponLethality(intercept=0.15, kill=0.04, wound=0.2),
+    }
+
+
+class TargetMix(Strict):
+    """Relative weights of militia targets (normalised)."""
+
+    base_iraq: float = P(0.55, 0.0, 100.0, "weight", "Bases hosting US forces in Iraq (Ain al-Asad, Erbil, Taji...).")
+    base_syria: float = P(0.15, 0.0, 100.0, "weight", "US bases in eastern Syria.")
+    embassy: float = P(0.12, 0.0, 100.0, "weight", "The US embassy in Baghdad's Green Zone.")
+    convoy: float = P(0.18, 0.0, 100.0, "weight", "Logistics convoys (roadside bombs; mostly Iraqi drivers).")
+
+
+class TargetExposure(Strict):
+    """Multipliers of kill and wound probabilities by target."""
+
+    base_iraq: float = P(1.0, 0.0, 10.0, "multiplier", "Exposure at bases in Iraq.")
+    base_syria: float = P(1.3, 0.0, 10.0, "multiplier", "Exposure at bases in Syria (fewer defences).")
+    embassy: float = P(0.5, 0.0, 10.0, "multiplier", "Exposure at the embassy (C-RAM defended).")
+    convoy: float = P(0.4, 0.0, 10.0, "multiplier", "Exposure of convoys (few US personnel aboard).")
+
+
+class MilitiaDynamics(Strict):
+    """Mechanisms shared by all factions."""
+
+    grievance_weight: float = P(0.7, 0.0, 5.0, "elasticity", "Attack rate scales as (1 + grievance) ** grievance_weight.")
+    grievance_half_life: float = P(30.0, 1.0, 3650.0, "days", "Half-life of grievance.")
+    grievance_per_strike: float = P(1.0, 0.0, 20.0, "grievance", "Grievance added to a faction per US strike on its sites.")
+    grievance_per_member_killed: float = P(0.05, 0.0, 5.0, "grievance", "Grievance added per faction member killed by the US.")
+    solidarity: float = P(0.3, 0.0, 1.0, "share", "Share of a US strike's grievance felt by the other factions.")
+    patron_revenge: float = P(2.0, 0.0, 20.0, "grievance", "Grievance added to every faction when the Quds Force commander is killed.")
+    outbidding_half_life: float = P(10.0, 1.0, 365.0, "days", "Memory of rivals' attacks [KyddWalter2006].")
+    self_excitation: float = P(0.25, 0.0, 0.95, "attacks/attack", "Hawkes branching ratio: expected follow-on attacks per attack [Mohler2011].")
+    self_excitation_half_life: float = P(3.0, 0.5, 60.0, "days", "Half-life of self-excitation.")
+    strike_excitation: float = P(
+        2.0, 0.0, 20.0, "attacks' worth",
+        "Self-excitation a US strike on the faction's sites adds, as a multiple of one attack's: the urge to answer "
+        "within days (counter-attacks followed US strikes within 1-3 days [PressReports]); judgement.",
+    )
+    threat_rate: float = P(0.01, 0.0, 2.0, "events/day", "Rate of public threats (rung 0) per faction.")
+    harassment_rate: float = P(0.0008, 0.0, 2.0, "events/day", "Rate of harassment (rung 1: sieges, protests at the embassy) per faction.")
+    harassment_per_member_killed: float = P(0.002, 0.0, 5.0, "events/day", "Extra harassment rate per own member killed by the US, decaying with grievance.")
+    lethal_intent_per_grievance: float = P(0.03, 0.0, 5.0, "share/grievance", "Increase of lethal intent per unit of grievance.")
+    lethal_intent_multiplier: float = P(4.0, 1.0, 50.0, "multiplier", "Kill and wound probabilities when an attack is meant to cause casualties.")
+    drone_share: float = P(0.45, 0.0, 1.0, "share", "Share of non-convoy attacks using drones once a faction has them.")
+    missile_share: float = P(0.15, 0.0, 1.0, "share", "Share of non-convoy attacks using close-range missiles once available.")
+    killed_extra_mean: float = P(0.5, 0.0, 20.0, "people", "Mean number of dead beyond the first in a deadly attack.")
+    wounded_extra_mean: float = P(2.0, 0.0, 50.0, "people", "Mean number of wounded beyond the first.")
+    truce_factor: float = P(0.15, 0.0, 1.0, "multiplier", "Attack-rate multiplier during a declared truce.")
+    target_mix: TargetMix = Field(default_factory=TargetMix, description="Target weights.")
+    target_exposure: TargetExposure = Field(default_factory=TargetExposure, description="Lethality multipliers by target.")
+    lethality: dict[Literal["roadside_bomb", "rockets", "drone", "missile"], WeaponLethality] = Field(
+        default_factory=_default_lethality, description="Outcome probabilities per weapon."
+    )
+
+    @field_validator("lethality")
+    @classmethod
+    def _all_weapons(cls, value: dict[str, WeaponLethality]) -> dict[str, WeaponLethality]:
+        defaults = _default_lethality()
+        return {weapon: value.get(weapon, defaults[weapon]) for weapon in defaults}
+
+
+# --------------------------------------------------------------------------------------------------
+# States and the Iraqi government
+
+
+class UnitedStatesConfig(Strict):
+    """The United States: perception, pressure, response ladder and restraints."""
+
+    force_level: float = P(5200.0, 0.0, 200_000.0, "troops", "US troops in Iraq on day 0 (~5,200 in 2019 [PressReports]).")
+    attribution_accuracy: float = P(0.75, 0.0, 1.0, "probability", "Probability a front-name attack is attributed to the right faction.")
+    misperception: float = P(0.03, 0.0, 1.0, "probability", "Probability a no-casualty attack is perceived as one with casualties.")
+    pressure_half_life: float = P(6.0, 0.5, 365.0, "days", "Half-life of domestic and command pressure to respond.")
+    pressure_per_killed: float = P(6.0, 0.0, 50.0, "pressure", "Pressure per American killed (audience costs [Fearon1994]).")
+    pressure_per_wounded: float = P(0.9, 0.0, 20.0, "pressure", "Pressure per American wounded.")
+    pressure_per_attack: float = P(0.15, 0.0, 10.0, "pressure", "Pressure per attack perceived without casualties.")
+    pressure_per_direct_strike: float = P(5.0, 0.0, 100.0, "pressure", "Pressure from a direct Iranian strike, before its dead.")
+    habituation: float = P(
+        8.0, 0.1, 1000.0, "attacks/month",
+        "Recent attacks per month at which an attack without casualties moves pressure half as much.",
+    )
+    habituation_half_life: float = P(30.0, 1.0, 3650.0, "days", "Memory of recent attacks for habituation.")
+    pressure_per_siege: float = P(3.0, 0.0, 50.0, "pressure", "Pressure per siege or storming of the embassy.")
+    response_lag_mean: float = P(2.5, 1.0, 30.0, "days", "Mean lag from an attack to the response decision.")
+    warning_threshold: float = P(0.8, 0.0, 100.0, "pressure", "Pressure above which the US at least issues a warning.")
+    strike_threshold: float = P(2.6, 0.0, 100.0, "pressure", "Pressure above which the US strikes militia sites.")
+    leader_killing_threshold: float = P(16.0, 0.0, 200.0, "pressure", "Pressure above which the US kills a militia leader.")
+    iran_strike_threshold: float = P(14.0, 0.0, 500.0, "pressure", "Pressure above which the US strikes Iran directly (before war aversion).")
+    decision_noise: float = P(0.5, 0.01, 20.0, "pressure", "Scale of the logistic noise in response decisions.")
+    hawkishness: float = P(0.0, -10.0, 10.0, "pressure", "Lowers every response threshold by this amount.")
+    sovereignty_cost: float = P(0.8, 0.0, 10.0, "pressure/unit", "Raise of in-Iraq strike thresholds per unit of Iraqi sovereignty pressure.")
+    war_aversion: float = P(12.0, 0.0, 500.0, "pressure", "Extra threshold for striking Iran (the wish to avoid war).")
+    syria_strike_share: float = P(0.3, 0.0, 1.0, "share", "Share of strikes on militia sites made in Syria (no sovereignty cost).")
+    pressure_discharge: float = P(0.75, 0.0, 1.0, "share", "Share of pressure relieved by a kinetic response.")
+    pressure_per_extra_site: float = P(3.0, 0.1, 100.0, "pressure", "Pressure above the strike threshold per additional site struck.")
+    max_sites: int = P(5, 1, 50, "sites", "Most militia sites struck in one round.")
+    presence_floor: float = P(
+        0.15, 0.0, 1.0, "share",
+        "Least exposure of US forces relative to day 0, however far troops in Iraq are drawn down (forces in Syria "
+        "and the embassy stay within reach); judgement.",
+    )
+    militia_killed_per_site: float = P(4.0, 0.0, 100.0, "people", "Mean militia members killed per site struck (Dec 29, 2019: 5 sites, ~25 dead [PressReports]).")
+    leader_escort_killed_mean: float = P(
+        2.0, 0.0, 50.0, "people", "Mean number killed with a targeted leader besides the leader (escort, companions); judgement."
+    )
+    iran_strike_killed_mean: float = P(
+        10.0, 0.0, 1000.0, "people",
+        "Mean Iranian dead per US strike on Iran; judgement (the US struck no Iranian soil in 2019-2024 [PressReports]).",
+    )
+    quds_commander_share: float = P(0.2, 0.0, 1.0, "share", "Share of leader killings aimed at the Quds Force commander.")
+    withdrawal_compliance: float = P(0.15, 0.0, 1.0, "probability", "Probability the US agrees to draw down when Iraq demands withdrawal.")
+    drawdown_rate: float = P(15.0, 0.0, 10_000.0, "troops/day", "Pace of a drawdown.")
+    withdrawal_floor: float = P(0.0, 0.0, 200_000.0, "troops", "Troop level a withdrawal ends at.")
+
+
+class IranConfig(Strict):
+    """Iran: posture from talks, economic exposure and humiliation; direct strikes; the road to war."""
+
+    talks_active: bool = Field(False, description="Nuclear talks under way on day 0.", json_schema_extra={"unit": "bool"})
+    economic_exposure: float = P(0.7, 0.0, 1.0, "share", "Dependence on Iraq as a hard-currency lifeline (restrains Iran).")
+    baseline_pressure: float = P(0.6, -10.0, 10.0, "score", "Posture score with no talks, exposure or humiliation (sanctions pressure).")
+    talks_restraint: float = P(1.2, 0.0, 10.0, "score", "Posture score removed while nuclear talks are on.")
+    economic_restraint: float = P(0.6, 0.0, 10.0, "score/share", "Posture score removed per unit of economic exposure.")
+    humiliation_weight: float = P(0.6, 0.0, 10.0, "score/unit", "Posture score added per unit of humiliation.")
+    humiliation_per_commander_killed: float = P(4.0, 0.0, 50.0, "humiliation", "Humiliation when the Quds Force commander is killed.")
+    humiliation_per_strike_on_iran: float = P(4.0, 0.0, 50.0, "humiliation", "Humiliation per US strike on Iran.")
+    humiliation_half_life: float = P(30.0, 1.0, 3650.0, "days", "Half-life of humiliation.")
+    escalation_threshold: float = P(1.6, -10.0, 20.0, "score", "Posture score above which Iran escalates.")
+    restraint_threshold: float = P(0.0, -10.0, 20.0, "score", "Posture score below which Iran restrains.")
+    casualty_restraint: float = P(
+        0.5, 0.0, 1.0, "share",
+        "Share of a faction's intent to cause casualties removed by full compliance (Tehran wants signals, not dead).",
+    )
+    directive_restraint: float = P(0.3, 0.0, 5.0, "multiplier", "Attack-rate multiplier Iran asks of militias under restraint.")
+    directive_pressure: float = P(1.0, 0.0, 5.0, "multiplier", "Multiplier under calibrated pressure.")
+    directive_escalation: float = P(2.0, 0.0, 10.0, "multiplier", "Multiplier under escalation.")
+    direct_strike_threshold: float = P(2.5, 0.0, 100.0, "humiliation", "Humiliation above which Iran answers with a direct strike.")
+    direct_strike_delay_mean: float = P(5.0, 1.0, 60.0, "days", "Mean delay before the direct strike (Jan 2020: five days [PressReports]).")
+    warning_probability: float = P(0.9, 0.0, 1.0, "probability", "Probability a direct strike is preceded by a warning.")
+    salvo_size: int = P(16, 1, 1000, "missiles", "Missiles per direct strike (Jan 2020: 16 [PressReports]). " + NOT_YET_USED)
+    salvo_kill_probability_warned: float = P(0.05, 0.0, 1.0, "probability", "Probability a warned salvo kills Americans.")
+    salvo_kill_probability_unwarned: float = P(0.5, 0.0, 1.0, "probability", "Probability an unwarned salvo kills Americans.")
+    salvo_killed_mean: float = P(4.0, 0.0, 500.0, "people", "Mean dead when a salvo kills.")
+    salvo_wounded_mean: float = P(80.0, 0.0, 5000.0, "people", "Mean wounded per salvo (Jan 2020: ~110 brain injuries [PressReports]).")
+    humiliation_after_salvo: float = P(
+        0.3, 0.0, 1.0, "share",
+        "Share of humiliation left after a direct strike: the salvo is the answer (Jan 2020: Iran declared its "
+        "response concluded [PressReports]); judgement.",
+    )
+    counter_strike_probability: float = P(0.8, 0.0, 1.0, "probability", "Probability Iran answers a US strike on Iran in kind.")
+    counter_strike_delay_mean: float = P(
+        2.0, 1.0, 60.0, "days", "Mean delay before Iran answers a US strike on Iran in kind; judgement (no case in the record)."
+    )
+    war_after_rounds: int = P(3, 2, 50, "strikes", "Direct strikes exchanged in alternation after which open war begins.")
+    exchange_window: int = P(30, 1, 365, "days", "Days within which a direct strike counts as an answer to the last one.")
+
+
+class QudsForceConfig(Strict):
+    """The Quds Force: the leash on the militias and their supply."""
+
+    leash_strength: float = P(0.8, 0.0, 1.0, "share", "How much of Tehran's directive reaches the militias (baseline).")
+    leash_drop_on_commander_killed: float = P(0.5, 0.0, 1.0, "share", "Share of the leash lost when its commander is killed.")
+    leash_recovery_half_life: float = P(240.0, 1.0, 36500.0, "days", "Half-life of the leash's recovery toward its baseline.")
+    capability_supply_rate: float = P(0.003, 0.0, 1.0, "levels/day", "Capability progress supplied per day under calibrated pressure.")
+    supply_under_restraint: float = P(
+        0.5, 0.0, 10.0, "multiplier", "Multiplier of capability_supply_rate while Iran restrains its proxies; judgement."
+    )
+    supply_under_escalation: float = P(
+        2.0, 0.0, 10.0, "multiplier", "Multiplier of capability_supply_rate while Iran escalates; judgement."
+    )
+
+
+class IraqiGovernmentConfig(Strict):
+    """The Iraqi government: sovereignty backlash and pressure on the militias."""
+
+    sovereignty_half_life: float = P(60.0, 1.0, 3650.0, "days", "Half-life of sovereignty pressure.")
+    sovereignty_per_strike: float = P(0.6, 0.0, 50.0, "pressure", "Sovereignty pressure per US strike on Iraqi soil.")
+    sovereignty_per_leader_killing: float = P(4.0, 0.0, 50.0, "pressure", "Sovereignty pressure per leader killed by the US in Iraq.")
+    withdrawal_demand_threshold: float = P(3.5, 0.0, 100.0, "pressure", "Sovereignty pressure at which parliament demands a US withdrawal.")
+    militia_pressure: float = P(0.5, 0.0, 10.0, "weight", "Everyday pressure on militias to hold back.")
+    election_pressure: float = P(1.5, 0.0, 10.0, "weight", "Extra pressure within an election window (truces around elections).")
+
+
+class Context(Strict):
+    """The strategic setting."""
+
+    common_enemy: float = P(0.0, 0.0, 1.0, "share", "Threat of a common enemy (ISIS, 2014-17) that both sides fight [StrangeBedfellows2015].")
+    common_enemy_restraint: float = P(2.0, 0.0, 10.0, "log-rate", "Reduction of militia log attack rate at common_enemy = 1.")
+    common_enemy_forbearance: float = P(
+        2.0, 0.0, 50.0, "pressure",
+        "Raise of every US response threshold at common_enemy = 1: the US bore with the militias while both fought "
+        "ISIS [StrangeBedfellows2015] [OldEnemiesAllies2018]; judgement.",
+    )
+    external_grievance: float = P(0.0, 0.0, 20.0, "grievance", "Standing grievance from events outside Iraq (e.g. a regional war).")
+
+
+class Hostility(Strict):
+    """Richardson-style hostility per dyad [Richardson1960]: rises with the other side's actions, decays over time."""
+
+    half_life: float = P(30.0, 1.0, 3650.0, "days", "Half-life of hostility.")
+    reaction: float = P(0.05, 0.0, 10.0, "hostility/score", "Hostility added per escalation-score point of the other side's actions.")
+    proxy_blame: float = P(
+        0.3, 0.0, 5.0, "share",
+        "Share of the militias' escalation score the US holds against Iran, times the leash (the US holds Iran "
+        "responsible for its proxies' attacks [DoDBriefings2024]); judgement.",
+    )
+
