@@ -2,11 +2,11 @@
 
 # Batches and sweeps (issue 3), imported lazily so `import analysis` stays light.
 _LAZY = {
-    "batch": ("analysis.runs.jobs", "batch"),
-    "sweep": ("analysis.runs.jobs", "sweep"),
+    "batch": ("analysis.runs.execute", "batch"),
+    "sweep": ("analysis.runs.execute", "sweep"),
     "open_results": ("analysis.runs.store", "open_results"),
     "Results": ("analysis.runs.store", "Results"),
-    "load_sweep_spec": ("analysis.runs.design", "load_sweep_spec"),
+    "load_sweep_spec": ("analysis.runs.spec", "load_sweep_spec"),
 }
 
 

@@ -10,12 +10,11 @@ port) and stops it. The tests skip when Chromium, Playwright or the app extra is
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -23,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "img" / "dashboard.png"
+from analysis.cli.dashboard import free_port
+
+SCREENSHOT = Path("docs") / "img" / "dashboard.png"  # in the repository
 CHROMIUM = os.environ.get("ESCALATION_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 REQUIRED = os.environ.get("ESCALATION_REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -67,20 +67,20 @@ def browser():
             context.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture
+def serving(escalation, repo_root):
+    """``with serving(*ARGS) as url``: ``escalation app ARGS`` served from the repository, see :func:`_serve`."""
+    return functools.partial(_serve, escalation, repo_root)
 
 
 @contextlib.contextmanager
-def serving(*args: str, timeout: float = 90.0):
+def _serve(escalation, repo_root: Path, *args: str, timeout: float = 90.0):
     """Run ``escalation app ARGS`` on a free port of 127.0.0.1; yield its URL; stop it."""
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "analysis.cli.main", "app", *args, "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            escalation.command("app", *args, "--host", "127.0.0.1", "--port", port),
+            cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, env=escalation.environment(),
         )
         url = f"http://127.0.0.1:{port}/"
         try:
@@ -183,7 +183,7 @@ def _in_process_events(days: int, seed: int = 0, **overrides) -> int:
     return len(events)
 
 
-def test_step_play_slider_reset_and_screenshot(browser):
+def test_step_play_slider_reset_and_screenshot(browser, serving, repo_root):
     with serving("baseline") as url:
         page, errors = _open(browser, url)
         assert page.get_by_text("Escalation dashboard: baseline").is_visible()
@@ -227,8 +227,9 @@ def test_step_play_slider_reset_and_screenshot(browser):
         expected = _in_process_events(paused_at)
         _eventually(lambda: _events_shown(page) == expected)
         time.sleep(1.0)  # let the last chart images land before the picture is taken
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
+        screenshot = repo_root / SCREENSHOT
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot))
 
         # A slider takes effect on Reset: the run starts over with the new leash.
         leash = _slider(page, "Quds Force leash strength")
@@ -260,7 +261,7 @@ def test_step_play_slider_reset_and_screenshot(browser):
         page.close()
 
 
-def test_replay_shows_the_stored_world_in_the_browser(browser, tmp_path):
+def test_replay_shows_the_stored_world_in_the_browser(browser, serving, tmp_path):
     import analysis
 
     results = analysis.batch(["baseline"], worlds=4, seed=9, days=120, out=tmp_path / "b", workers=1,

@@ -1,29 +1,18 @@
 """Calibration: targets file, named statistics, the vectorized fit, bad input, the CLI."""
 
 import datetime as dt
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
 from analysis.calibration.fit import calibrate, resolve_knobs, run_candidates
-from analysis.calibration.targets import STATISTICS, Worlds, load_targets, measure
+from analysis.calibration.statistics import STATISTICS, Worlds, measure
+from analysis.calibration.targets import load_targets
 from sim.errors import InputError
 from sim.runner import simulate
 from sim.scenario import load_scenario
-
-ROOT = Path(__file__).parent.parent
-
-
-def escalation(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "analysis.cli.main", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
-
 
 def write_targets(path, **overrides):
     entry = {"name": "rate", "quantity": "attacks per month", "scenario": "baseline", "statistic": "attacks_per_month",
@@ -87,12 +76,19 @@ def test_bad_targets_raise_input_errors(tmp_path, change, message):
         load_targets(write_targets(tmp_path / "t.yaml", **change))
 
 
+def test_a_targets_file_with_a_duplicate_key_is_refused(tmp_path):
+    path = write_targets(tmp_path / "t.yaml")
+    path.write_text(path.read_text(encoding="utf-8") + "targets: []\n", encoding="utf-8")
+    with pytest.raises(InputError, match="duplicate key 'targets'"):
+        load_targets(path)
+
+
 def test_unknown_parameter_path_suggests_the_nearest():
     with pytest.raises(InputError, match=r"did you mean 'united_states.strike_threshold'"):
         resolve_knobs(load_scenario("baseline"), ["united_states.strike_treshold"])
 
 
-def test_calibrate_cli_prints_the_fit_and_writes_a_loadable_scenario(tmp_path):
+def test_calibrate_cli_prints_the_fit_and_writes_a_loadable_scenario(tmp_path, escalation):
     done = escalation("calibrate", "baseline", "--parameters", "militias.*.base_attack_rate", "--worlds", "40",
                       "--candidates", "8", "--rounds", "1", "--bootstrap", "20", "--days", "90",
                       "--out", "cal.yaml", cwd=tmp_path)
@@ -111,7 +107,7 @@ def test_calibrate_cli_prints_the_fit_and_writes_a_loadable_scenario(tmp_path):
     (["--parameters", "militias.*.nope"], "militias.*.nope: the pattern matches no parameter path"),
     (["--days", "30", "--targets", "late.yaml"], "late: period 2020-07-01 to 2020-09-30 lies outside the simulated horizon"),
 ])
-def test_calibrate_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+def test_calibrate_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message, escalation):
     write_targets(tmp_path / "bad.yaml", statistic="no_such_statistic")
     write_targets(tmp_path / "late.yaml", name="late", period=[dt.date(2020, 7, 1), dt.date(2020, 9, 30)])
     done = escalation("calibrate", "baseline", *args, "--worlds", "20", cwd=tmp_path)

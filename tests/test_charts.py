@@ -10,12 +10,12 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from analysis.report import charts
-from analysis.report import palette
+from analysis.report import charts, palette, sweep_charts
 from analysis.stats import intervals as stats
 from analysis.stats import sweeps as sweepstats
+from analysis.report.sections import strike_ratios
 from analysis.stats.prim import prim
-from analysis.report.html import strike_ratios
+from analysis.stats.survival import survival_curve
 
 
 def synthetic_outcomes(label: str, n: int, seed: int, days: int = 120) -> pd.DataFrame:
@@ -152,7 +152,7 @@ def test_level_share_figure(series):
 
 def test_survival_curve_without_censoring_is_the_empirical_share():
     days = pd.Series([0, 1, 1, 3], dtype="Int32")
-    curve = charts.survival_curve(days, 10)
+    curve = survival_curve(days, 10)
     # event on day d counts at d + 1 days elapsed: S(1) = 3/4, S(2) = 1/4, S(4) = 0
     lookup = dict(zip(curve["time"], curve["survival"]))
     assert lookup[0.0] == 1.0 and lookup[1.0] == pytest.approx(0.75) and lookup[2.0] == pytest.approx(0.25)
@@ -162,9 +162,9 @@ def test_survival_curve_without_censoring_is_the_empirical_share():
 
 def test_survival_curve_censors_at_the_horizon():
     days = pd.Series([5, None, None, None], dtype="Int32")
-    curve = charts.survival_curve(days, 30)
+    curve = survival_curve(days, 30)
     assert curve["survival"].iloc[-1] == pytest.approx(0.75) and curve["time"].iloc[-1] == 30
-    never = charts.survival_curve(pd.Series([None] * 3, dtype="Int32"), 30)
+    never = survival_curve(pd.Series([None] * 3, dtype="Int32"), 30)
     assert never["survival"].tolist() == [1.0, 1.0]
 
 
@@ -183,12 +183,12 @@ def test_strike_ratio_figure(outcomes):
 def test_sweep_figures(sweep):
     x, y = "quds_force.leash_strength", "united_states.strike_threshold"
     cells = sweepstats.cell_table(sweep, x, y, threshold=0.05)
-    figure = charts.sweep_heatmap(cells, x, y, {x: "share", y: "pressure"}, 0.05)
+    figure = sweep_charts.sweep_heatmap(cells, x, y, {x: "share", y: "pressure"}, 0.05)
     render(figure)
     assert figure.axes[0].get_xlabel() == f"{x} (share)"
     assert len(figure.axes[0].texts) == len(cells) == 15
     binned = sweepstats.binned_shares(sweep, [x, y])
-    figure = charts.sweep_lines(binned, {x: "share"})
+    figure = sweep_charts.sweep_lines(binned, {x: "share"})
     render(figure)
     assert_labelled(figure)
 
@@ -196,7 +196,7 @@ def test_sweep_figures(sweep):
 def test_sensitivity_figure():
     indices = pd.DataFrame({"parameter": ["a", "a", "b", "b"], "index": ["S1", "ST", "S1", "ST"],
                             "value": [0.2, 0.3, 0.6, 0.7], "conf": [0.05, 0.05, 0.04, 0.06]})
-    figure = charts.sensitivity_figure(indices, "Sobol indices of P(confrontation)")
+    figure = sweep_charts.sensitivity_figure(indices, "Sobol indices of P(confrontation)")
     render(figure)
     assert_labelled(figure)
 
@@ -207,8 +207,8 @@ def test_prim_figures(sweep):
     boxes = prim(X, y)
     assert boxes[0].limits  # the planted corner is found
     ranges = {c: (X[c].min(), X[c].max()) for c in X.columns}
-    render(charts.prim_boxes_figure(boxes, ranges, None, "confrontation", float(y.mean())))
-    render(charts.prim_trajectory_figure(boxes[0].trajectory, boxes[0].chosen_step,
+    render(sweep_charts.prim_boxes_figure(boxes, ranges, None, "confrontation", float(y.mean())))
+    render(sweep_charts.prim_trajectory_figure(boxes[0].trajectory, boxes[0].chosen_step,
                                          (boxes[0].coverage, boxes[0].density)))
 
 

@@ -1,22 +1,10 @@
 """The command line, run as a user would: in a subprocess."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).parent.parent
 
-
-def escalation(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "analysis.cli.main", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
-
-
-def test_run_prints_a_summary_and_writes_three_parquet_tables(tmp_path):
+def test_run_prints_a_summary_and_writes_three_parquet_tables(tmp_path, escalation):
     done = escalation("run", "crisis_2019_2020", "--worlds", "40", "--seed", "3", "--days", "200",
                       "--out", "out", "--workers", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -32,15 +20,15 @@ def test_run_prints_a_summary_and_writes_three_parquet_tables(tmp_path):
     assert tables["events"]["world"].nunique() == 40
 
 
-def test_scenarios_lists_one_line_each(tmp_path):
+def test_scenarios_lists_one_line_each(tmp_path, escalation):
     done = escalation("scenarios", cwd=tmp_path)
     assert done.returncode == 0
     lines = done.stdout.strip().splitlines()
     assert len(lines) >= 9 and any(line.startswith("talks_2021 ") for line in lines)
 
 
-def test_validate_accepts_good_files_and_rejects_bad_ones_with_exit_2(tmp_path):
-    good = escalation("validate", str(ROOT / "scenarios" / "baseline.yaml"), cwd=tmp_path)
+def test_validate_accepts_good_files_and_rejects_bad_ones_with_exit_2(tmp_path, escalation, repo_root):
+    good = escalation("validate", str(repo_root / "scenarios" / "baseline.yaml"), cwd=tmp_path)
     assert good.returncode == 0 and good.stdout.startswith("ok")
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nextends: baseline\nunited_states:\n  hawkishnes: 2\n")
@@ -56,20 +44,20 @@ def test_validate_accepts_good_files_and_rejects_bad_ones_with_exit_2(tmp_path):
     (("run", "baseline", "--worlds", "0"), "--worlds: expected a positive number of worlds"),
     (("run", "baseline", "--days", "-1"), "--days: expected a positive number of days"),
 ])
-def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, message):
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, message, escalation):
     done = escalation(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert not (tmp_path / "results").exists()
 
 
-def test_schema_prints_the_reference(tmp_path):
+def test_schema_prints_the_reference(tmp_path, escalation):
     done = escalation("schema", cwd=tmp_path)
     assert done.returncode == 0 and "`militias.<faction>.obedience`" in done.stdout
 
 
 @pytest.mark.parametrize("args", [("run",), ("batch", "baseline", "--worlds", "x"), ("nosuch",)])
-def test_usage_errors_are_one_line_with_exit_2(tmp_path, args):
+def test_usage_errors_are_one_line_with_exit_2(tmp_path, args, escalation):
     done = escalation(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "error:" in done.stderr and "--help" in done.stderr

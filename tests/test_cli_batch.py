@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,18 +23,13 @@ SPEC = {
 }
 
 
-def escalation(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "analysis.cli.main", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, **kwargs)
-
-
 def write_spec(path: Path, **changes) -> Path:
     spec = dict(SPEC, **changes)
     path.write_text(yaml.safe_dump(spec))
     return path
 
 
-def test_batch_writes_the_store_with_plain_progress_lines_when_not_a_terminal(tmp_path):
+def test_batch_writes_the_store_with_plain_progress_lines_when_not_a_terminal(tmp_path, escalation):
     done = escalation("batch", "baseline", "--worlds", "40", "--seed", "2", "--days", "30", "--workers", "2",
                       "--chunk-size", "10", "--events", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -51,11 +45,11 @@ def test_batch_writes_the_store_with_plain_progress_lines_when_not_a_terminal(tm
     assert set(results.events()["world"]) <= set(range(40))
 
 
-def test_a_terminal_gets_a_progress_bar(tmp_path):
+def test_a_terminal_gets_a_progress_bar(tmp_path, escalation):
     leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "analysis.cli.main", "batch", "baseline", "--worlds", "30",
-                                "--days", "20", "--workers", "1", "--chunk-size", "10", "--out", str(tmp_path / "o")],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower)
+    process = subprocess.Popen(escalation.command("batch", "baseline", "--worlds", "30", "--days", "20", "--workers", "1",
+                                                  "--chunk-size", "10", "--out", tmp_path / "o"),
+                               cwd=tmp_path, env=escalation.environment(), stdout=subprocess.PIPE, stderr=follower)
     os.close(follower)
     output = b""
     while True:
@@ -73,14 +67,14 @@ def test_a_terminal_gets_a_progress_bar(tmp_path):
     assert "\r" in text and "[##########" in text and "30/30 worlds (100%)" in text
 
 
-def test_quiet_prints_nothing(tmp_path):
+def test_quiet_prints_nothing(tmp_path, escalation):
     done = escalation("sweep", str(write_spec(tmp_path / "s.yaml")), "--quiet", "--workers", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""
     assert analysis.open_results(tmp_path / "results" / "cli_sweep").complete
 
 
-def test_sweep_resumes_a_finished_store_and_refuses_a_different_spec(tmp_path):
+def test_sweep_resumes_a_finished_store_and_refuses_a_different_spec(tmp_path, escalation):
     spec = write_spec(tmp_path / "s.yaml")
     first = escalation("sweep", str(spec), "--out", "o", "--workers", "1", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -95,13 +89,13 @@ def test_sweep_resumes_a_finished_store_and_refuses_a_different_spec(tmp_path):
         + "); refusing to mix results: use another --out or delete it")
 
 
-def test_shipped_sweeps_are_found_by_name(tmp_path):
+def test_shipped_sweeps_are_found_by_name(tmp_path, escalation):
     done = escalation("sweep", "sobol_main_uncertainties", "--dry-run", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("sobol_main_uncertainties: sobol design, 2,816 points x 100 replicates = 281,600 worlds")
 
 
-def test_dry_run_prints_the_design_size(tmp_path):
+def test_dry_run_prints_the_design_size(tmp_path, escalation):
     done = escalation("sweep", str(write_spec(tmp_path / "s.yaml")), "--dry-run", cwd=tmp_path)
     assert done.returncode == 0
     assert done.stdout.strip() == ("cli_sweep: grid design, 2 points x 10 replicates = 20 worlds over 1 parameters; "
@@ -111,8 +105,8 @@ def test_dry_run_prints_the_design_size(tmp_path):
 
 BAD_SPECS = {
     "unknown_path": ({"parameters": {"quds_force.leash_strenght": {"lo": 0.1, "hi": 0.5}}},
-                     "parameters.quds_force.leash_strenght: unknown parameter path in scenario 'baseline'; "
-                     "did you mean 'quds_force.leash_strength'?"),
+                     "parameters.quds_force.leash_strenght: unknown parameter path in scenario 'baseline' "
+                     "(did you mean 'quds_force.leash_strength'?)"),
     "lo_above_hi": ({"parameters": {"quds_force.leash_strength": {"lo": 0.9, "hi": 0.2}}},
                     "parameters.quds_force.leash_strength: lo (0.9) is greater than hi (0.2)"),
     "sobol_size": ({"parameters": {"quds_force.leash_strength": {"lo": 0.2, "hi": 0.9},
@@ -124,7 +118,7 @@ BAD_SPECS = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_SPECS))
-def test_bad_specs_exit_2_with_one_line_and_nothing_written(tmp_path, name):
+def test_bad_specs_exit_2_with_one_line_and_nothing_written(tmp_path, name, escalation):
     changes, message = BAD_SPECS[name]
     spec = write_spec(tmp_path / "bad.yaml", **changes)
     done = escalation("sweep", str(spec), cwd=tmp_path)
@@ -134,15 +128,15 @@ def test_bad_specs_exit_2_with_one_line_and_nothing_written(tmp_path, name):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["sweep", "missing.yaml"], "missing.yaml: sweep spec not found (expected a YAML file or a shipped sweep: "),
+    (["sweep", "missing.yaml"], "missing.yaml: sweep spec not found; expected a YAML file or a shipped sweep: "),
     (["sweep", "leash_vs_us_treshold"], "did you mean 'leash_vs_us_threshold'?"),
-    (["sweep", "broken.yaml"], "broken.yaml: malformed YAML: line 2, column 1"),
+    (["sweep", "broken.yaml"], "broken.yaml: YAML syntax error at line 2, column 1"),
     (["batch", "baselin", "--worlds", "5"], "unknown scenario 'baselin'"),
     (["batch", "baseline", "--worlds", "0"], "--worlds: expected a positive number of worlds, got 0"),
     (["batch", "baseline", "--worlds", "5", "--workers", "0"], "--workers: expected a positive number of workers"),
     (["batch", "baseline", "--worlds", "5", "--chunk-size", "-1"], "--chunk-size: expected a positive chunk size"),
 ])
-def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message, escalation):
     (tmp_path / "broken.yaml").write_text("name: x\n: : :\n")
     done = escalation(*args, cwd=tmp_path)
     assert done.returncode == 2

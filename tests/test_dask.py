@@ -6,7 +6,6 @@ Skipped when Dask is not installed, unless ESCALATION_REQUIRE_DASK=1 (CI), which
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 
 import analysis
+from analysis.cli.dashboard import free_port
 
 try:
     import distributed
@@ -39,12 +39,6 @@ SPEC = {
     "seed": 5,
 }
 CHUNK = 25
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +88,7 @@ def scheduler_without_the_package(tmp_path):
     The worker runs with ``python -S`` and a view of site-packages without this project, so however
     the project is installed, the worker cannot import it: the model code must be sent by the client.
     """
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     workdir = tmp_path / "cluster"
     workdir.mkdir()
@@ -125,11 +119,10 @@ def scheduler_without_the_package(tmp_path):
 
 
 def test_scheduler_and_worker_subprocesses_get_the_model_code(local_reference, scheduler_without_the_package,
-                                                              tmp_path):
+                                                              tmp_path, escalation):
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "analysis.cli.main", "sweep", str(_spec_file(tmp_path)), "--out", str(out),
-               "--scheduler", scheduler_without_the_package, "--chunk-size", str(CHUNK), "--events"]
-    finished = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    finished = escalation("sweep", _spec_file(tmp_path), "--out", out, "--scheduler", scheduler_without_the_package,
+                          "--chunk-size", CHUNK, "--events", cwd=tmp_path, timeout=180)
     assert finished.returncode == 0, finished.stderr
     results = analysis.open_results(out)
     assert "model code sent to workers" in results.manifest["runs"][-1]["executor"]
@@ -144,13 +137,12 @@ def _spec_file(directory: Path) -> Path:
     return path
 
 
-def test_an_unreachable_scheduler_is_one_line_and_exit_2_before_anything_runs(tmp_path):
-    address = f"tcp://127.0.0.1:{_free_port()}"
+def test_an_unreachable_scheduler_is_one_line_and_exit_2_before_anything_runs(tmp_path, escalation):
+    address = f"tcp://127.0.0.1:{free_port()}"
     out = tmp_path / "out"
     started = time.monotonic()
-    finished = subprocess.run(
-        [sys.executable, "-m", "analysis.cli.main", "sweep", str(_spec_file(tmp_path)), "--out", str(out),
-         "--scheduler", address, "--connect-timeout", "2"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    finished = escalation("sweep", _spec_file(tmp_path), "--out", out, "--scheduler", address, "--connect-timeout", "2",
+                          cwd=tmp_path, timeout=60)
     assert finished.returncode == 2
     lines = finished.stderr.strip().splitlines()
     assert len(lines) == 1, finished.stderr

@@ -2,7 +2,6 @@
 
 import doctest
 import re
-from pathlib import Path
 
 import sim.runner
 
@@ -12,8 +11,8 @@ def test_docstring_examples_run():
     assert attempted > 0 and failures == 0
 
 
-def test_readme_python_snippet_runs():
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+def test_readme_python_snippet_runs(repo_root):
+    readme = (repo_root / "README.md").read_text()
     snippet = re.search(r"```python\n(from sim\.runner import simulate.*?)```", readme, re.S).group(1)
     snippet = snippet.replace("n_worlds=2000", "n_worlds=50")
     namespace: dict = {}

@@ -1,19 +1,13 @@
-"""The stylized facts of the domain brief, asserted statistically on seeded worlds.
+"""The stylized facts of the public record [PressReports], asserted statistically on seeded worlds.
 
 Tolerances are stated per test; every assertion uses the 95 % interval, not the point estimate. Facts the
 calibrated model does not reproduce are strict xfails with the reason, so they fail loudly once fixed.
 """
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from analysis.calibration.facts import check_facts
 
-ROOT = Path(__file__).parent.parent
 WORLDS = 1500
 
 
@@ -101,10 +95,8 @@ def test_capability_ratchets_up_and_accidents_happen(checks):
     assert get(checks, "talks_2021", "share of deadly attacks meant only as signals").lower > 0.05
 
 
-def test_facts_cli_prints_every_fact_with_intervals_and_verdicts(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "analysis.cli.main", "facts", "talks_2021", "--worlds", "200", "--days", "200"],
-                          cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          timeout=600)
+def test_facts_cli_prints_every_fact_with_intervals_and_verdicts(tmp_path, escalation):
+    done = escalation("facts", "talks_2021", "--worlds", "200", "--days", "200", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     for number in range(1, 9):
         assert f"Fact {number}." in done.stdout
@@ -112,9 +104,7 @@ def test_facts_cli_prints_every_fact_with_intervals_and_verdicts(tmp_path):
     assert "Checks:" in done.stdout
 
 
-def test_facts_cli_unknown_scenario_is_one_line_and_exit_2(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "analysis.cli.main", "facts", "talks_2012", "--worlds", "50"],
-                          cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          timeout=600)
+def test_facts_cli_unknown_scenario_is_one_line_and_exit_2(tmp_path, escalation):
+    done = escalation("facts", "talks_2012", "--worlds", "50", cwd=tmp_path)
     assert done.returncode == 2 and "did you mean 'talks_2021'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -6,9 +6,6 @@ also runs a small real batch through ``escalation batch``.
 """
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +14,10 @@ import pytest
 
 from analysis.runs.store import part_name, write_parquet_atomic
 
-ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
-
-
-def escalation(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "analysis.cli.main", *map(str, args)], capture_output=True, text=True,
-                          env=ENV, cwd=cwd, timeout=300)
+@pytest.fixture
+def escalation(escalation):
+    """The command line with Python's warnings silenced (their lines would break the one-line-error checks)."""
+    return lambda *args, **kwargs: escalation(*args, env={"PYTHONWARNINGS": "ignore"}, **kwargs)
 
 
 def first_days(rng, n: int, share: float, days: int) -> pd.Series:
@@ -100,7 +95,7 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
-def test_thesis_exit_codes_and_verdicts(stores, name):
+def test_thesis_exit_codes_and_verdicts(stores, name, escalation):
     code, word, text = EXPECTED[name]
     result = escalation("thesis", stores[name])
     assert result.returncode == code, result.stderr
@@ -110,14 +105,14 @@ def test_thesis_exit_codes_and_verdicts(stores, name):
         assert "would settle it" in result.stdout
 
 
-def test_thesis_combines_directories_and_reads_the_threshold(stores):
+def test_thesis_combines_directories_and_reads_the_threshold(stores, escalation):
     assert escalation("thesis", stores["holds"], stores["inconclusive"]).returncode == 3
     # 60/400 = 15 %: below a threshold of 0.5 the thesis holds, and the fails store no longer fails
     result = escalation("thesis", stores["fails"], stores["holds"], "--threshold", "0.5")
     assert result.returncode == 0 and "< 0.5 (50.0%)" in result.stdout
 
 
-def test_bad_input_in_a_subprocess_is_one_line_on_stderr_and_exit_2(tmp_path):
+def test_bad_input_in_a_subprocess_is_one_line_on_stderr_and_exit_2(tmp_path, escalation):
     result = escalation("report", tmp_path / "missing", "--out", tmp_path / "out")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip() == f"escalation report: error: {tmp_path / 'missing'}: no such results directory"
@@ -144,7 +139,7 @@ def test_bad_input_is_one_line_and_exit_2(stores, tmp_path, capsys, args, messag
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no temp dir left behind
 
 
-def test_report_writes_html_figures_and_tables(stores, tmp_path):
+def test_report_writes_html_figures_and_tables(stores, tmp_path, escalation):
     out = tmp_path / "report"
     result = escalation("report", stores["holds"], stores["fails"], stores["sweep_fails"], "--out", out)
     assert result.returncode == 0, result.stderr
@@ -180,7 +175,7 @@ def test_report_replaces_an_earlier_report_but_not_other_directories(stores, tmp
     assert (other / "notes.txt").read_text() == "keep me"
 
 
-def test_report_of_a_real_batch_with_series(tmp_path):
+def test_report_of_a_real_batch_with_series(tmp_path, escalation):
     run = escalation("batch", "baseline", "--worlds", "24", "--days", "40", "--series", "--quiet", "--workers", "1",
                      "--out", tmp_path / "batch")
     assert run.returncode == 0, run.stderr

@@ -14,7 +14,7 @@ from analysis.stats.intervals import (
 )
 from sim.errors import InputError
 
-# Newcombe (1998), Stat Med 17:857, Table I: exact (Clopper-Pearson) and Wilson score 95 % intervals.
+# [Newcombe1998], Table I: exact (Clopper-Pearson) and Wilson score 95 % intervals.
 NEWCOMBE = [
     # k, n, CP low, CP high, Wilson low, Wilson high
     (81, 263, 0.2527, 0.3676, 0.2553, 0.3662),

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -39,10 +38,6 @@ def _write_spec(path: Path, **changes) -> Path:
     return path
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "analysis.cli.main", *args]
-
-
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     """The sweep run straight through, in this process, with series."""
@@ -60,9 +55,9 @@ def _parts(out: Path, table: str = "outcomes") -> list[Path]:
     return sorted((out / table).glob("part-*.parquet"))
 
 
-def _start_and_wait_for_parts(command: list[str], out: Path, cwd: Path, minimum: int = 2) -> subprocess.Popen:
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True)
+def _start_and_wait_for_parts(escalation, args: list[str], out: Path, cwd: Path, minimum: int = 2) -> subprocess.Popen:
+    process = subprocess.Popen(escalation.command(*args), cwd=cwd, env=escalation.environment(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 60
     while len(_parts(out)) < minimum:
         assert process.poll() is None, process.communicate()
@@ -72,12 +67,11 @@ def _start_and_wait_for_parts(command: list[str], out: Path, cwd: Path, minimum:
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_resume_after_sigkill_equals_an_uninterrupted_run(uninterrupted, tmp_path, workers):
+def test_resume_after_sigkill_equals_an_uninterrupted_run(uninterrupted, tmp_path, workers, escalation):
     spec = _write_spec(tmp_path / "spec.yaml")
     out = tmp_path / "out"
-    command = _cli("sweep", str(spec), "--out", str(out), "--workers", workers, "--chunk-size", str(CHUNK),
-                   "--series")
-    process = _start_and_wait_for_parts(command, out, tmp_path)
+    args = ["sweep", spec, "--out", out, "--workers", workers, "--chunk-size", CHUNK, "--series"]
+    process = _start_and_wait_for_parts(escalation, args, out, tmp_path)
     os.killpg(process.pid, signal.SIGKILL)  # the whole process tree, as a crash would
     process.wait()
     stored = _parts(out)
@@ -88,7 +82,7 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(uninterrupted, tmp_pat
     assert not interrupted.complete
     assert interrupted.manifest["finished_at"] is None
 
-    resumed = subprocess.run(command + ["--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    resumed = escalation(*args, "--quiet", cwd=tmp_path, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     results = open_results(out)
     assert results.complete
@@ -97,11 +91,11 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(uninterrupted, tmp_pat
     _assert_equal_results(results, uninterrupted)
 
 
-def test_ctrl_c_stops_cleanly_keeping_only_complete_parts(uninterrupted, tmp_path):
+def test_ctrl_c_stops_cleanly_keeping_only_complete_parts(uninterrupted, tmp_path, escalation):
     spec = _write_spec(tmp_path / "spec.yaml")
     out = tmp_path / "out"
-    command = _cli("sweep", str(spec), "--out", str(out), "--workers", "2", "--chunk-size", str(CHUNK), "--series")
-    process = _start_and_wait_for_parts(command, out, tmp_path)
+    args = ["sweep", spec, "--out", out, "--workers", "2", "--chunk-size", CHUNK, "--series"]
+    process = _start_and_wait_for_parts(escalation, args, out, tmp_path)
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground process group
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr

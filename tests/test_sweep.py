@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 import analysis
-from analysis.runs.design import build_design, load_sweep_spec
-from analysis.runs.jobs import plain_columns
+from analysis.runs.designs import build_design
+from analysis.runs.plan import plain_columns
+from analysis.runs.spec import load_sweep_spec, shipped_sweeps_dir
 from sim.errors import InputError
 from sim.runner import simulate
 from sim.scenario import load_scenario
 from sim.seeds import derive_seeds
 
-SWEEPS = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps"
+SWEEPS = shipped_sweeps_dir()
 
 SPEC = {
     "name": "tiny",
@@ -142,7 +141,14 @@ def test_malformed_yaml_names_the_file_and_line(tmp_path):
     with pytest.raises(InputError) as caught:
         load_sweep_spec(path)
     assert str(path) in caught.value.one_line()
-    assert "malformed YAML: line" in caught.value.one_line()
+    assert "YAML syntax error at line" in caught.value.one_line()
+
+
+def test_a_duplicate_key_is_refused_not_overwritten(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text(yaml.safe_dump(SPEC) + "replicates: 7\n")
+    with pytest.raises(InputError, match=r"twice.yaml: .*duplicate key 'replicates'"):
+        load_sweep_spec(path)
 
 
 @pytest.mark.parametrize("path", sorted(SWEEPS.glob("*.yaml")), ids=lambda p: p.stem)

@@ -1,4 +1,7 @@
-"""The eight stylized facts of the domain brief, checked in simulated worlds with 95 % intervals.
+"""The eight stylized facts of the public record, checked in simulated worlds with 95 % intervals.
+
+The facts summarise the 2019-2024 record [PressReports] [DoDBriefings2024] [CENTCOM2024]; the 2021 calm
+order and its defiance are from [MilitiasRogue2021].
 
 Each fact becomes one or more checks: a statistic of seeded worlds, its 95 % interval
 (:func:`analysis.stats.intervals.proportion_interval` for shares of worlds, :func:`analysis.stats.intervals.ratio_interval`
@@ -17,8 +20,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from analysis.calibration.statistics import STATISTICS, Worlds, per_world, within
 from analysis.stats.intervals import proportion_interval, ratio_interval
-from analysis.calibration.targets import DAYS_PER_MONTH, STATISTICS, Worlds, within
+from sim.calendar import DAYS_PER_MONTH
 from sim.errors import InputError
 from sim.runner import simulate
 from sim.scenario import ElectionEvent, LeaderKilledEvent, OrderEvent, Scenario, ShockEvent, TalksEvent, TruceEvent, load_scenario
@@ -38,7 +42,7 @@ FACTS = {
 }
 OUTSIDE_THE_MODEL = {
     3: "The warning itself is drawn (iran.warning_probability) but not recorded, so it is not checked here.",
-    4: "Attacks rise under the order through the factions that defy it (militias.*.defiance, seed 003) and "
+    4: "Attacks rise under the order through the factions that defy it (militias.*.defiance, [MilitiasRogue2021]) and "
        "through grievance and outbidding; the obedient factions still hold back, so the order lowers the "
        "total against the same days without it.",
     8: "The airliner shot down by Iran's air defence is outside the model (no air traffic, no Iranian air "
@@ -129,8 +133,7 @@ def _ratio_check(fact, scenario, claim, numerator, denominator, low, high, basis
 
 
 def _attacks_in(worlds: Worlds, first: int, last: int) -> np.ndarray:
-    rows = within(worlds.select("attacks"), first, last)
-    return np.bincount(rows["world"].to_numpy(), minlength=worlds.n_worlds).astype(float)
+    return per_world(worlds, within(worlds.select("attacks"), first, last))
 
 
 def _rate_ratio(fact, scenario, claim, with_event: Worlds, without: Worlds, first: int, last: int, low, high) -> Check:
@@ -162,7 +165,7 @@ def check_scenario(scenario: Scenario, runner: FactRunner) -> list[Check]:
     checks.append(_share_check(1, name, "P(US strikes Iran)", outcomes["us_strikes_on_iran"].to_numpy() > 0, None, 0.05))
     kinetic = worlds.select("kinetic")
     own_killings = kinetic[(kinetic["action"] == "leader_killing") & ~kinetic["scripted"]]
-    counts = np.bincount(own_killings["world"].to_numpy(), minlength=worlds.n_worlds)
+    counts = per_world(worlds, own_killings)
     checks.append(_share_check(1, name, "P(the US kills a leader of its own decision)", counts > 0, None, 0.2))
     # 2. casualty firebreak
     num, den = statistic("p_response_if_killed")
@@ -177,14 +180,14 @@ def check_scenario(scenario: Scenario, runner: FactRunner) -> list[Check]:
         day = found[1]
         strikes = worlds.select("iran_strikes")
         after = strikes[(strikes["day"] >= day) & (strikes["day"] <= day + 30)]
-        answered = np.bincount(after["world"].to_numpy(), minlength=worlds.n_worlds) > 0
+        answered = per_world(worlds, after) > 0
         checks.append(_share_check(3, name, "P(Iran strikes directly within 30 days of the commander's killing)",
                                    answered, 0.8, None))
         first_strike = after.sort_values(["world", "day"]).groupby("world").head(1)
         checks.append(_share_check(3, name, "P(Iran's first direct answer kills no American | it strikes)",
                                    first_strike["killed"].to_numpy() == 0, 0.8, None, "share of answering worlds"))
-        per_world = np.bincount(strikes["world"].to_numpy(), minlength=worlds.n_worlds)
-        checks.append(_share_check(3, name, "P(a single salvo in the year | Iran strikes)", per_world[per_world > 0] == 1,
+        salvos = per_world(worlds, strikes)
+        checks.append(_share_check(3, name, "P(a single salvo in the year | Iran strikes)", salvos[salvos > 0] == 1,
                                    0.8, None, "share of worlds with a direct strike"))
         no_war_after = (outcomes["max_rung"].to_numpy() < 7) & (outcomes["us_strikes_on_iran"].to_numpy() == 0)
         checks.append(_share_check(3, name, "P(the exchange stops short of a US strike on Iran and open war)",
@@ -227,7 +230,7 @@ def check_scenario(scenario: Scenario, runner: FactRunner) -> list[Check]:
             _, day = found
             soon = demands[(demands["day"] >= day) & (demands["day"] <= day + 7)]
             checks.append(_share_check(6, name, "P(Iraq demands US withdrawal within 7 days of the leader killing)",
-                                       np.bincount(soon["world"].to_numpy(), minlength=worlds.n_worlds) > 0, 0.8, None))
+                                       per_world(worlds, soon) > 0, 0.8, None))
 
     # 7. capability ratchet: drone and missile share of attacks, first vs last quarter of the horizon
     attacks = worlds.select("attacks")
@@ -254,9 +257,7 @@ def check_scenario(scenario: Scenario, runner: FactRunner) -> list[Check]:
 
 
 def _per_world_pair(worlds: Worlds, rows: pd.DataFrame, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    index = rows["world"].to_numpy()
-    return (np.bincount(index, weights=flags, minlength=worlds.n_worlds),
-            np.bincount(index, minlength=worlds.n_worlds).astype(float))
+    return per_world(worlds, rows, flags), per_world(worlds, rows)
 
 
 def check_facts(scenarios: list[str] | None = None, worlds: int = 2000, seed: int = 0, days: int | None = None) -> list[Check]:
@@ -279,7 +280,7 @@ def check_facts(scenarios: list[str] | None = None, worlds: int = 2000, seed: in
 
 def facts_report(checks: list[Check], worlds: int, seed: int) -> str:
     """The checks grouped by fact, each fact with its statement and what lies outside the model."""
-    lines = [f"Stylized facts of the domain brief, {worlds:,} worlds per scenario (seed {seed}); 95% intervals; "
+    lines = [f"Stylized facts of the public record, {worlds:,} worlds per scenario (seed {seed}); 95% intervals; "
              "'holds' = the whole interval meets the criterion, 'fails' = it misses it entirely."]
     for number, statement in FACTS.items():
         lines += ["", f"Fact {number}. {statement}"]

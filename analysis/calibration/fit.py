@@ -1,26 +1,30 @@
 """Fit scenario parameters to the 2019-2021 record by simulated method of moments with common random numbers.
 
-Each round draws a scrambled Sobol design of candidate parameter vectors (``scipy.stats.qmc``) and runs
-ALL of them in one vectorized batch: candidate ``c`` runs on worlds ``c*W .. c*W+W-1`` with the same W
-world seeds as every other candidate (common random numbers, exact because every draw is keyed by world
-seed, day, actor and site), its values passed per world through ``simulate(overrides=...)``. A quadratic
-response surface of each fitted statistic in the log-parameters is then minimised with
-``scipy.optimize.minimize`` (objective: the sum of squared misses, each scaled by its target's tolerance),
-and the next round samples a box half as wide around the optimum. Uncertainty: the fit is repeated on
-bootstrap replicates that resample the worlds and redraw every target within its stated range (normal,
-range = +-2 sd), giving a 95 % percentile interval per fitted parameter. The fitted vector is finally
-simulated afresh and every target of the scenario (fitted and out-of-sample checks) is reported with
-its 95 % interval.
+The targets are quantities of the public record [PressReports]; the method is the simulated method of
+moments [McFadden1989]. Each round draws a scrambled Sobol design of candidate parameter vectors
+(``scipy.stats.qmc``) and runs ALL of them in one vectorized batch: candidate ``c`` runs on worlds
+``c*W .. c*W+W-1`` with the same W world seeds as every other candidate (common random numbers, exact because every
+draw is keyed by world seed, day, actor and site), its values passed per world through
+``simulate(overrides=...)``. A quadratic response surface of each fitted statistic in the log-parameters is
+then minimised with ``scipy.optimize.minimize`` (objective: the sum of squared misses, each scaled by its
+target's tolerance), and the next round samples a box half as wide around the optimum. Uncertainty: the fit
+is repeated on bootstrap replicates [Efron1979] that resample the worlds and redraw every target within its
+stated range (normal, range = +-2 sd), giving a 95 % percentile interval per fitted parameter. The fitted
+vector is finally simulated afresh and every target of the scenario (fitted and out-of-sample checks) is
+reported with its 95 % interval.
 
 A parameter is a dotted path of :func:`sim.scenario.parameter_paths`; a path with ``*`` (e.g.
 ``militias.*.base_attack_rate``) is fitted as ONE multiplier applied to every matching path, which keeps
 the ratios between factions or weapons that the scenario documents.
+
+The module is one piece (a little over 400 lines): the knobs, the candidate batch, the response surface,
+the bootstrap refits and the result are the steps of one fit and share its arrays; only :func:`calibrate`
+and the tests use the steps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import fnmatch
 import itertools
 from dataclasses import dataclass
@@ -32,11 +36,13 @@ import yaml
 from scipy import optimize
 from scipy.stats import qmc
 
-from analysis.calibration.targets import STATISTICS, Measured, Target, Worlds, format_measured, load_targets, measure, per_world_statistic
+from analysis.calibration.statistics import Measured, Worlds, format_measured, measure, per_world_statistic
+from analysis.calibration.targets import Target, load_targets
 from sim.errors import InputError
 from sim.runner import simulate
 from sim.scenario import Scenario, load_scenario, parameter_paths
 from sim.seeds import derive_seeds
+from sim.yamlio import did_you_mean
 
 DEFAULT_PARAMETERS = {
     "baseline": [
@@ -96,9 +102,7 @@ def resolve_knobs(scenario: Scenario, names: list[str], search_factor: float = S
             raise InputError("the pattern matches no parameter path; see `escalation schema` for the valid paths",
                              key=name)
         if paths[0] not in infos:
-            hint = difflib.get_close_matches(name, list(infos), n=1, cutoff=0.5)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise InputError(f"unknown parameter path{suggestion}; see `escalation schema` or "
+            raise InputError(f"unknown parameter path{did_you_mean(name, infos)}; see `escalation schema` or "
                              "sim.scenario.parameter_paths for the valid paths", key=name)
         fitted = [infos[p] for p in paths]
         if any(info.kind == "bool" for info in fitted) or any(float(info.default) <= 0 for info in fitted):

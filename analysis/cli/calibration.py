@@ -36,7 +36,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=_cmd_calibrate)
 
     p = subparsers.add_parser(
-        "facts", help="check the eight stylized facts of the domain brief in simulated worlds",
+        "facts", help="check the eight stylized facts of the public record in simulated worlds",
         description="Run the era scenarios (and, on the same seeds, their variants without a calm order, a shock or "
                     "an election) and print, for each stylized fact, the simulated statistic with its 95% "
                     "interval, the criterion and whether it holds.")

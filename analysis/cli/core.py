@@ -32,7 +32,8 @@ def run(scenario: str, worlds: int = 1000, seed: int = 0, days: int | None = Non
     Returns:
         The results handle (``analysis.runs.store.Results``) with events, series and outcomes.
     """
-    from analysis.runs.jobs import execute, plan_batch
+    from analysis.runs.execute import execute
+    from analysis.runs.plan import plan_batch
 
     if worlds < 1:
         raise InputError(f"expected a positive number of worlds, got {worlds}", key="--worlds")
@@ -118,7 +119,7 @@ def validate(paths: list[str]) -> list[str]:
             raise InputError("file not found; expected a scenario or sweep YAML file", file=path)
         text = Path(path).read_text(encoding="utf-8", errors="replace")
         if "\ndesign:" in f"\n{text}" or "\nparameters:" in f"\n{text}":
-            from analysis.runs.design import load_sweep_spec
+            from analysis.runs.spec import load_sweep_spec
 
             spec = load_sweep_spec(path)
             lines.append(f"ok  {path}  (sweep spec {getattr(spec, 'name', '')})")

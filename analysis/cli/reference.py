@@ -8,7 +8,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.scenario import EventBase, Faction, Scenario, TimelineEvent, _bounds
+from sim.scenario import EventBase, Faction, Scenario, TimelineEvent, field_bounds as _bounds
 
 
 def _type_name(annotation: Any) -> str:

@@ -1,4 +1,4 @@
-"""The ``batch`` and ``sweep`` sub-commands (thin wrappers over :mod:`analysis.runs.jobs`)."""
+"""The ``batch`` and ``sweep`` sub-commands (thin wrappers over :mod:`analysis.runs.execute`)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def register(subparsers) -> None:
 
 
 def _execute(plan, args) -> int:
-    from analysis.runs.jobs import execute, install_sigterm_as_interrupt, outcome_summary
+    from analysis.runs.execute import execute, install_sigterm_as_interrupt, outcome_summary
 
     install_sigterm_as_interrupt()
     results = execute(plan, args.out, workers=args.workers, chunk_size=args.chunk_size, scheduler=args.scheduler,
@@ -65,15 +65,15 @@ def _execute(plan, args) -> int:
 
 def run_batch(args) -> int:
     """``escalation batch``."""
-    from analysis.runs.jobs import plan_batch
+    from analysis.runs.plan import plan_batch
 
     return _execute(plan_batch(args.scenarios, args.worlds, args.seed, args.days), args)
 
 
 def run_sweep(args) -> int:
     """``escalation sweep``."""
-    from analysis.runs.design import load_sweep_spec
-    from analysis.runs.jobs import plan_sweep
+    from analysis.runs.plan import plan_sweep
+    from analysis.runs.spec import load_sweep_spec
 
     spec = load_sweep_spec(args.spec)
     plan = plan_sweep(spec)

@@ -1,8 +1,8 @@
 """One colour per actor, rung, outcome class and scenario, shared by every figure.
 
-All categorical colours come from the Okabe-Ito palette (Okabe & Ito 2008), which stays distinguishable
+All categorical colours come from the Okabe-Ito palette [OkabeIto2008], which stays distinguishable
 under the common colour-vision deficiencies. Continuous quantities (a probability over a parameter grid)
-use ``cividis``, a perceptually uniform map readable with deuteranopia and protanopia.
+use ``cividis`` [Nunez2018], a perceptually uniform map readable with deuteranopia and protanopia.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Honest numbers: binomial intervals, the thesis verdict and the worlds needed to settle it.
 
-Intervals are exact (Clopper-Pearson, from ``scipy.stats.beta``) unless Wilson is asked for. With zero
+Intervals are exact (Clopper-Pearson [ClopperPearson1934], from ``scipy.stats.beta``) unless Wilson [Wilson1927] is asked for. With zero
 events in ``n`` worlds the upper bound is the exact *one-sided* bound ``1 - alpha ** (1 / n)`` (about
 ``3 / n`` at 95 %, the "rule of three"); with ``n`` events in ``n`` worlds the lower bound is the exact
 one-sided ``alpha ** (1 / n)``. Both cases use the full ``alpha`` on the one side that can be wrong.
@@ -213,7 +213,7 @@ def worlds_to_settle(share: float, threshold: float, confidence: float = CONFIDE
 
 def ratio_interval(numerators: np.ndarray, denominators: np.ndarray, confidence: float = CONFIDENCE,
                    resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
-    """Pooled ratio sum(num)/sum(den) with a percentile bootstrap interval over worlds.
+    """Pooled ratio sum(num)/sum(den) with a percentile bootstrap interval over worlds [Efron1979].
 
     Args:
         numerators: per-world numerator (e.g. US strikes).

@@ -1,7 +1,7 @@
 """Scenario discovery with PRIM: the parameter region where an outcome (e.g. confrontation) becomes likely.
 
-PRIM, the Patient Rule Induction Method (Friedman & Fisher 1999), as used for scenario discovery by
-Bryant & Lempert (2010): starting from the whole sampled space, repeatedly peel off the ``alpha`` share
+PRIM, the Patient Rule Induction Method [FriedmanFisher1999], as used for scenario discovery by
+[BryantLempert2010]: starting from the whole sampled space, repeatedly peel off the ``alpha`` share
 of points at the low or high end of one parameter, choosing the peel that raises the share of target
 points in the box the most, until the box holds less than ``min_mass`` of the points. Each nested box on
 this peeling trajectory trades **coverage** (share of all target points inside the box) against
@@ -9,12 +9,12 @@ this peeling trajectory trades **coverage** (share of all target points inside t
 coverage and *normalised* density (rescaled so the whole space scores 0 and the densest box on the
 trajectory 1, so a rare target is not judged on a scale it can never reach), or the widest box reaching a
 density the caller asks for; drop restrictions that a binomial test cannot tell from chance (the "quasi
-p-value" of Bryant & Lempert, Bonferroni-adjusted for the parameters that competed); and repeat on the points left outside for up to ``max_boxes`` boxes
+p-value" of [BryantLempert2010], Bonferroni-adjusted for the parameters that competed); and repeat on the points left outside for up to ``max_boxes`` boxes
 (covering), keeping a further box only if its density beats both the rate left outside the earlier boxes
 and the overall rate.
 
 Why our own implementation: the ``PRIM`` package on PyPI is GPL-3 (this project is MIT) and pulls in
-interactive plotting (mplcursors); ``ema_workbench``'s PRIM is good but brings scikit-learn, statsmodels,
+interactive plotting (mplcursors); ``ema_workbench``'s PRIM [Kwakkel2017] is good but brings scikit-learn, statsmodels,
 seaborn and platypus for one function. The algorithm is short; this module is about 200 lines, tested on
 a planted box.
 """

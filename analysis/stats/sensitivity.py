@@ -1,13 +1,15 @@
-"""Global sensitivity of sweep outputs to the swept parameters, through SALib.
+"""Global sensitivity of sweep outputs to the swept parameters, through SALib [HermanUsher2017].
 
-Sobol designs (Saltelli/Sobol sampling, sample order recorded in the manifest) get first-order (S1) and
-total (ST) Sobol indices with bootstrap confidence intervals (``SALib.analyze.sobol``). Any other design
-(grid, Latin hypercube, random) gets first-order indices S1 from the given sample by random-balance-design
-FAST (Tarantola et al. 2006, the bias-corrected estimator of Plischke 2010; ``SALib.analyze.rbd_fast``),
-which needs no special sample structure, with a bootstrap interval. It says nothing about interactions
-(no total index); the report says so. SALib is the maintained reference implementation of both, so the
-numbers can be checked against the literature (tests use the Ishigami function, whose indices are known
-analytically). SALib's delta estimator was tried and rejected: in SALib 1.6 it takes ~40 s for 2,000 rows.
+Sobol designs (Saltelli/Sobol sampling [Saltelli2010], sample order recorded in the manifest) get
+first-order (S1) and total (ST) Sobol indices [Sobol2001] with bootstrap confidence intervals
+(``SALib.analyze.sobol``). Any other design (grid, Latin hypercube, random) gets first-order indices S1
+from the given sample by random-balance-design FAST ([Tarantola2006], on a given sample as in
+[Plischke2010], bias-corrected as in [TissotPrieur2012]; ``SALib.analyze.rbd_fast``), which needs no
+special sample structure, with a bootstrap interval. It says nothing about interactions (no total index);
+the report says so. SALib is the maintained reference implementation of both, so the numbers can be
+checked against the literature (tests use the Ishigami function [IshigamiHomma1990], whose indices are
+known analytically). SALib's delta estimator was tried and rejected: in SALib 1.6 it takes ~40 s for
+2,000 rows.
 
 Full-factorial grids get exact first-order and total indices of the grid's discrete uniform distribution by
 variance decomposition of the per-point means (``factorial_indices``; no sampler needed: every
@@ -62,7 +64,7 @@ def sobol_indices(problem: dict, Y: np.ndarray, calc_second_order: bool | None =
 
     When each output is a mean over replicates, independent replicate noise of variance ``noise_variance``
     (per point) inflates the sample variance V of the A and B rows by that amount and the total-order
-    numerator by the same amount, and leaves the first-order numerator unbiased (Saltelli et al. 2010
+    numerator by the same amount, and leaves the first-order numerator unbiased ([Saltelli2010]
     estimators); the indices are corrected accordingly: S1 * V / (V - noise), (ST * V - noise) / (V - noise),
     intervals scaled by V / (V - noise).
 

@@ -1,4 +1,4 @@
-"""The thesis test: does "provocation, not confrontation" hold in these results?
+"""The thesis test: does "provocation, not confrontation" [DoubleGame2021] hold in these results?
 
 Definition printed with every verdict:
 
@@ -6,7 +6,7 @@ Definition printed with every verdict:
   each other's state directly (rung 6 by each side) within the horizon.
 * **the thesis** holds for a set of worlds when P(confrontation) over the horizon is below the threshold
   (default 5 %).
-* **verdict**: from the exact 95 % Clopper-Pearson interval for P(confrontation) (with zero
+* **verdict**: from the exact 95 % Clopper-Pearson interval [ClopperPearson1934] for P(confrontation) (with zero
   confrontations in n worlds, the exact one-sided 95 % upper bound 1 - 0.05^(1/n)): **holds** if the upper
   bound is below the threshold, **fails** if the lower bound is above it, **inconclusive** otherwise, with
   the number of worlds that would settle it if the observed share held.

@@ -1,6 +1,6 @@
-"""Sweep specifications and experimental designs: grid, random, Latin hypercube, Sobol and Morris.
+"""Sweep specifications: the YAML form, its validation, and the shipped specs found by name.
 
-A sweep spec is a YAML file (loaded with ``yaml.safe_load``)::
+A sweep spec is a YAML file (read with :func:`sim.yamlio.read_yaml`: duplicate keys refused)::
 
     name: leash_vs_us_threshold          # default: the file name
     description: why this sweep exists
@@ -15,27 +15,24 @@ A sweep spec is a YAML file (loaded with ``yaml.safe_load``)::
     seed: 20260101                       # master seed
 
 Design options: ``grid`` uses each range's ``levels`` (default ``design.levels``, 5); ``random`` and
-``lhs`` draw ``design.samples`` points; ``sobol`` uses SALib's Saltelli/Sobol sampler with base size
-``design.samples`` (a power of two) and ``calc_second_order`` (default false); ``morris`` draws
-``design.samples`` trajectories on a ``num_levels`` grid (default 4). Sobol and Morris need ranges
-(not value lists). Every problem is reported as one :class:`sim.errors.InputError` line naming the
-file, the key and what was expected.
+``lhs`` (Latin hypercube [McKay1979]) draw ``design.samples`` points; ``sobol`` uses SALib's Saltelli/Sobol
+sampler [Saltelli2010] with base size ``design.samples`` (a power of two) and ``calc_second_order``
+(default false); ``morris`` [Morris1991] draws ``design.samples`` trajectories on a ``num_levels`` grid
+(default 4). Sobol and Morris need ranges (not value lists). Every problem is reported as one
+:class:`sim.errors.InputError` line naming the file, the key and what was expected. The designs themselves
+are drawn by :mod:`analysis.runs.designs`.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from sim.errors import InputError
+from sim.yamlio import did_you_mean, read_yaml
 
 DESIGN_KINDS = ("grid", "random", "lhs", "sobol", "morris")
 _DESIGN_OPTIONS = {"kind", "levels", "samples", "calc_second_order", "num_levels"}
@@ -106,27 +103,6 @@ class SweepSpec:
         return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()
 
 
-@dataclass
-class Design:
-    """The design points of a sweep, in sample order.
-
-    Attributes:
-        kind: the design kind.
-        table: one row per design point (``design_row`` 0..P-1) with one column per parameter path,
-            holding the values the worlds run with (integers rounded, booleans as bool).
-        raw: the sampler's raw matrix in the same order (floats; equals ``table`` except for rounding).
-        salib_problem: the SALib problem definition (``num_vars``, ``names``, ``bounds``) for
-            range parameters, or None when the design has value lists.
-        settings: the sampler settings (samples, levels, calc_second_order, num_levels, seed).
-    """
-
-    kind: str
-    table: pd.DataFrame
-    raw: pd.DataFrame
-    salib_problem: dict[str, Any] | None
-    settings: dict[str, Any] = field(default_factory=dict)
-
-
 def _fail(spec_file: str | None, key: str | None, message: str) -> InputError:
     return InputError(message, file=spec_file, key=key)
 
@@ -157,8 +133,6 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
     Raises:
         InputError: malformed YAML, unknown keys or paths, bad ranges, bad design options.
     """
-    import yaml
-
     file = None
     if isinstance(source, dict):
         raw = source
@@ -166,20 +140,13 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
     else:
         path = resolve_sweep_path(source)
         file = str(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-            problem = getattr(error, "problem", None) or str(error)
-            raise _fail(file, None, f"malformed YAML: {where}{problem}") from None
+        raw = read_yaml(path)
         default_name = path.stem
     if not isinstance(raw, dict):
         raise _fail(file, None, f"expected a mapping with keys {sorted(_SPEC_KEYS)}, got {type(raw).__name__}")
     unknown = sorted(set(raw) - _SPEC_KEYS)
     if unknown:
-        hint = difflib.get_close_matches(str(unknown[0]), sorted(_SPEC_KEYS), n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        suggestion = did_you_mean(unknown[0], _SPEC_KEYS)
         raise _fail(file, str(unknown[0]), f"unknown key{suggestion}; expected one of {sorted(_SPEC_KEYS)}")
 
     name = raw.get("name", default_name)
@@ -218,8 +185,7 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
         raise _fail(file, f"design.{bad[0]}", f"unknown design option; expected one of {sorted(_DESIGN_OPTIONS)}")
     kind = design.get("kind", "grid")
     if kind not in DESIGN_KINDS:
-        hint = difflib.get_close_matches(str(kind), DESIGN_KINDS, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        suggestion = did_you_mean(kind, DESIGN_KINDS)
         raise _fail(file, "design.kind", f"unknown design {kind!r}{suggestion}; expected one of {list(DESIGN_KINDS)}")
     design = dict(design, kind=kind)
 
@@ -248,8 +214,7 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
         info = None
         for scenario_name, catalogue in catalogues.items():
             if path not in catalogue:
-                hint = difflib.get_close_matches(str(path), list(catalogue), n=1, cutoff=0.5)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else "; see `escalation schema` for the paths"
+                suggestion = did_you_mean(path, catalogue) or "; see `escalation schema` for the paths"
                 raise _fail(file, key, f"unknown parameter path in scenario {scenario_name!r}{suggestion}")
             info = info or catalogue[path]
         parameters.append(_parse_parameter(file, key, path, value, info))
@@ -336,9 +301,8 @@ def resolve_sweep_path(source: str | Path) -> Path:
         if shipped.is_file():
             return shipped
     names = sorted(p.stem for p in shipped_sweeps_dir().glob("*.yaml"))
-    hint = difflib.get_close_matches(path.stem, names, n=1)
-    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-    raise _fail(text, None, f"sweep spec not found (expected a YAML file or a shipped sweep: {', '.join(names)}){suggestion}")
+    raise _fail(text, None, f"sweep spec not found{did_you_mean(path.stem, names)}; expected a YAML file or a "
+                            f"shipped sweep: {', '.join(names)}")
 
 
 def _parse_parameter(file, key, path, value, info) -> ParameterRange:
@@ -391,88 +355,3 @@ def _parse_parameter(file, key, path, value, info) -> ParameterRange:
     if levels is not None:
         _positive_int(levels, file, f"{key}.levels", "grid points across the range")
     return ParameterRange(path=path, lo=float(lo), hi=float(hi), levels=levels, kind=kind)
-
-
-def _cast(parameter: ParameterRange, column: np.ndarray) -> np.ndarray:
-    if parameter.kind == "int":
-        return np.rint(column).astype(np.int64)
-    return column.astype(np.float64)
-
-
-def build_design(spec: SweepSpec) -> Design:
-    """The design points of a spec, deterministic in its seed.
-
-    Returns:
-        A :class:`Design`; ``table`` rows are in the sampler's order (SALib's order for Sobol and
-        Morris, so ``SALib.analyze`` can be applied to per-row responses).
-    """
-    kind = spec.design["kind"]
-    names = [p.path for p in spec.parameters]
-    ranges = [p for p in spec.parameters if p.is_range]
-    problem = None
-    if len(ranges) == len(spec.parameters):
-        problem = {"num_vars": len(names), "names": names, "bounds": [[p.lo, p.hi] for p in spec.parameters]}
-    settings: dict[str, Any] = {"seed": spec.seed}
-    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 0x5EED]))
-
-    if kind == "grid":
-        default_levels = spec.design.get("levels", 5)
-        axes = []
-        for p in spec.parameters:
-            if p.is_range:
-                n = p.levels or default_levels
-                # rounded so that 0.6 is stored as 0.6, not 0.6000000000000001 (values are grouped on later)
-                axes.append([float(v) for v in np.round(np.linspace(p.lo, p.hi, n), 12)] if p.lo != p.hi else [p.lo])
-            else:
-                axes.append(list(p.values))
-        rows = list(itertools.product(*axes))
-        raw = pd.DataFrame(rows, columns=names)
-        settings["levels"] = default_levels
-    elif kind in ("random", "lhs"):
-        samples = spec.design["samples"]
-        if kind == "random":
-            unit = rng.random((samples, len(names)))
-        else:
-            from scipy.stats import qmc
-
-            unit = qmc.LatinHypercube(d=len(names), seed=rng).random(samples)
-        settings["samples"] = samples
-        raw = pd.DataFrame({name: _from_unit(p, unit[:, j]) for j, (name, p) in enumerate(zip(names, spec.parameters))})
-    elif kind == "sobol":
-        from SALib.sample import sobol as sobol_sample
-
-        samples = spec.design["samples"]
-        second = spec.design.get("calc_second_order", False)
-        matrix = sobol_sample.sample(problem, samples, calc_second_order=second, scramble=True, seed=spec.seed)
-        raw = pd.DataFrame(matrix, columns=names)
-        settings.update(samples=samples, calc_second_order=second, sampler="SALib.sample.sobol.sample", scramble=True)
-    else:  # morris
-        from SALib.sample import morris as morris_sample
-
-        samples = spec.design["samples"]
-        num_levels = spec.design.get("num_levels", 4)
-        matrix = morris_sample.sample(problem, samples, num_levels=num_levels, seed=spec.seed)
-        raw = pd.DataFrame(matrix, columns=names)
-        settings.update(samples=samples, num_levels=num_levels, sampler="SALib.sample.morris.sample")
-
-    table = pd.DataFrame(index=range(len(raw)))
-    for p in spec.parameters:
-        column = raw[p.path].to_numpy()
-        if p.is_range:
-            table[p.path] = _cast(p, column.astype(np.float64))
-        else:
-            table[p.path] = pd.Series(list(column)).infer_objects().to_numpy()
-    raw_numeric = raw.copy()
-    for p in spec.parameters:
-        if not p.is_range:
-            raw_numeric[p.path] = [p.values.index(v) for v in raw[p.path]]
-    table.insert(0, "design_row", np.arange(len(table), dtype=np.int64))
-    raw_numeric.insert(0, "design_row", np.arange(len(table), dtype=np.int64))
-    return Design(kind=kind, table=table, raw=raw_numeric, salib_problem=problem, settings=settings)
-
-
-def _from_unit(parameter: ParameterRange, unit: np.ndarray) -> np.ndarray:
-    if parameter.is_range:
-        return parameter.lo + unit * (parameter.hi - parameter.lo)
-    index = np.minimum((unit * len(parameter.values)).astype(int), len(parameter.values) - 1)
-    return np.array([parameter.values[i] for i in index], dtype=object)
