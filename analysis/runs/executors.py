@@ -11,6 +11,8 @@ connects to a running scheduler; ``DaskExecutor(local=True)`` starts a ``LocalCl
 or runs other code, the local packages are zipped and sent with ``Client.upload_file`` (also to
 workers that join later), stale modules are dropped from the workers, and the fingerprints are
 checked again. A worker that still differs is an error, never a silent mix of model versions.
+A local cluster runs its nannies in this process and each worker in a spawned process that exits when
+this process's pipe to it closes (``distributed``'s own parent watch), so its workers die with the command.
 """
 
 from __future__ import annotations
@@ -121,9 +123,60 @@ class InlineExecutor:
         return "in-process"
 
 
-def _ignore_sigint() -> None:
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+WATCHDOG_INTERVAL = 0.5  # seconds between a worker's checks that its parent still runs
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    """Linux: have the kernel send ``signum`` to this process when its parent dies (prctl)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _parent_watchdog(parent_pid: int, sentinel: int | None) -> None:
+    # Exit at once when the parent is gone: re-parented (getppid changes; with forkserver the parent is
+    # the fork server, which exits with the main process) or the parent's end of the pipe is closed.
+    from multiprocessing.connection import wait
+
+    while True:
+        if sentinel is not None:
+            try:
+                if wait([sentinel], timeout=WATCHDOG_INTERVAL):
+                    os._exit(1)
+            except OSError:
+                os._exit(1)
+        else:
+            threading.Event().wait(WATCHDOG_INTERVAL)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
+def _worker_init(main_pid: int, method: str) -> None:
+    """Pool worker initializer: die with the parent, exit on SIGTERM, leave Ctrl-C to the parent."""
     # Ctrl-C goes to the whole process group: the parent handles it and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the command's SIGTERM handler (raise KeyboardInterrupt), which the pool
+    # would catch and report as the chunk's error while the worker lives on: restore the default.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _set_parent_death_signal(signal.SIGKILL)
+    parent_pid = os.getppid()
+    if method == "fork" and parent_pid != main_pid:
+        os._exit(1)  # the parent died before the death signal was armed
+    parent = multiprocessing.parent_process()
+    sentinel = getattr(parent, "sentinel", None) if parent is not None else None
+    threading.Thread(target=_parent_watchdog, args=(parent_pid, sentinel), name="escalation-parent-watchdog",
+                     daemon=True).start()
+
+
+class WorkerLost(RuntimeError):
+    """A worker process of the local pool died while chunks were running."""
 
 
 def _bounded(submit: Callable, wait_first: Callable, tasks: Iterable, window: int) -> Iterator[tuple[Any, Any]]:
@@ -148,6 +201,10 @@ def _bounded(submit: Callable, wait_first: Callable, tasks: Iterable, window: in
 class ProcessExecutor:
     """A local pool of worker processes (the default; nothing to start by hand).
 
+    No worker outlives this process: each arms a parent-death signal (Linux ``prctl``) and runs a
+    watchdog thread that exits when it is re-parented or the parent's pipe closes (within
+    ``WATCHDOG_INTERVAL``); SIGTERM ends a worker at once; workers never hold the results store's lock.
+
     Args:
         workers: number of processes (default: the number of CPUs).
     """
@@ -159,18 +216,59 @@ class ProcessExecutor:
         # fork (Linux, single-threaded parent): workers inherit the imported model at once and never
         # re-run the caller's unguarded script or notebook; with other threads alive (e.g. a Dask
         # client in a notebook) fork is unsafe, so workers start from a clean forkserver instead.
+        # Either way workers die with this process (see _worker_init) and never hold the store's lock
+        # (its descriptor is closed in every fork child, and forkserver children never see it).
         method = "fork" if (sys.platform == "linux" and threading.active_count() == 1) else "forkserver"
+        if method not in multiprocessing.get_all_start_methods():
+            method = "spawn"
+        self.start_method = method
         context = multiprocessing.get_context(method)
-        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_ignore_sigint)
+        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_worker_init,
+                                            initargs=(os.getpid(), method))
+        self._started: dict[int, Any] = {}
 
     def imap_unordered(self, function: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
-        """Yield ``(task, result)`` as chunks finish; at most two chunks per worker in flight."""
+        """Yield ``(task, result)`` as chunks finish; at most two chunks per worker in flight.
+
+        Raises:
+            WorkerLost: a worker process died (killed, e.g. by the out-of-memory killer).
+        """
 
         def wait_first(futures):
             done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
             return done
 
-        return _bounded(lambda task: self._pool.submit(function, task), wait_first, tasks, 2 * self.workers)
+        def submit(task):
+            future = self._pool.submit(function, task)
+            self._started.update(getattr(self._pool, "_processes", None) or {})
+            return future
+
+        try:
+            yield from _bounded(submit, wait_first, tasks, 2 * self.workers)
+        except cf.process.BrokenProcessPool as error:
+            raise WorkerLost(self._lost_workers()) from error
+
+    def _lost_workers(self) -> str:
+        # The pool terminates (SIGTERM) the other workers once one dies: name the others only if every
+        # worker ended by SIGTERM.
+        ended = {}
+        for pid, process in self._started.items():
+            with contextlib.suppress(Exception):
+                process.join(timeout=1)
+            if process.exitcode not in (None, 0):
+                ended[pid] = process.exitcode
+        if any(code != -signal.SIGTERM for code in ended.values()):
+            ended = {pid: code for pid, code in ended.items() if code != -signal.SIGTERM}
+        lost = []
+        for pid, code in ended.items():
+            try:
+                lost.append(f"worker {pid} was killed by {signal.Signals(-code).name}" if code < 0 else
+                            f"worker {pid} exited with code {code}")
+            except ValueError:
+                lost.append(f"worker {pid} exited with code {code}")
+        what = "; ".join(lost) or "a worker process ended unexpectedly"
+        return (f"{what} (out of memory? a signal?); the chunks stored so far are kept and running the same "
+                f"command again resumes")
 
     def close(self, cancel: bool = False) -> None:
         """Shut the pool down; with ``cancel``, stop running chunks at once (their results are dropped)."""

@@ -44,6 +44,15 @@ renamed; a chunk counts as done once its outcomes part exists (series and events
 before it, and orphans from an interrupted chunk are deleted on resume). Re-running the same
 command resumes; a different spec, scenario content, model code or table selection pointed at an
 existing directory is refused with an :class:`sim.errors.InputError`.
+
+One writer at a time: the writer holds ``flock`` on ``.lock`` and records its PID, process start
+time, host and start date in it (one JSON line), emptied on a clean close. The kernel releases a
+``flock`` when every descriptor of it is closed, so a writer that is killed (kill -9, the OOM killer)
+leaves only a stale record: the next writer takes the lock over with a one-line notice on stderr.
+The descriptor is close-on-exec and closed in every ``fork`` child (``os.register_at_fork``), so worker
+processes never hold it; if a lock is nevertheless still held while the recorded writer is dead (a
+process it left behind inherited the descriptor), the next writer replaces the lock file with a fresh
+one, also with a notice. A lock whose recorded writer is alive (or on another host) is refused.
 """
 
 from __future__ import annotations
@@ -54,6 +63,10 @@ import fcntl
 import json
 import os
 import re
+import socket
+import sys
+import time
+import weakref
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -291,7 +304,8 @@ class StoreWriter:
         self.path = Path(path)
         self.identity = identity
         self.manifest = manifest
-        self._lock_handle = None
+        self._lock_fd: int | None = None
+        self._lock_pid: int | None = None
 
     def check(self) -> None:
         """Refuse a directory holding something else (before anything is written or run)."""
@@ -318,13 +332,10 @@ class StoreWriter:
         """Create or reopen the directory, take the writer lock and clean up after a crash."""
         self.check()
         self.path.mkdir(parents=True, exist_ok=True)
-        self._lock_handle = open(self.path / ".lock", "w")
-        try:
-            fcntl.flock(self._lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_handle.close()
-            self._lock_handle = None
-            raise InputError("another escalation process is writing to this directory", file=str(self.path)) from None
+        self._lock_fd = acquire_writer_lock(self.path)
+        self._lock_pid = os.getpid()
+        # released when the writer is dropped without close(), as a file object's lock would be
+        self._lock_finalizer = weakref.finalize(self, release_writer_lock, self._lock_fd, self._lock_pid)
         manifest_path = self.path / "manifest.json"
         if manifest_path.exists():
             self.manifest = Results(self.path).manifest
@@ -390,12 +401,212 @@ class StoreWriter:
             raise
 
     def close(self) -> None:
-        """Release the writer lock."""
-        if self._lock_handle is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_handle, fcntl.LOCK_UN)
-            self._lock_handle.close()
-            self._lock_handle = None
+        """Release the writer lock (only in the process that took it: a fork child's copy does nothing)."""
+        if self._lock_fd is not None:
+            self._lock_finalizer.detach()
+            release_writer_lock(self._lock_fd, self._lock_pid)
+        self._lock_fd = None
+        self._lock_pid = None
+
+
+# Writer-lock descriptors held by this process; closed in fork children so that workers forked while a
+# writer runs never keep the directory locked (flock belongs to the shared open file description).
+_HELD_LOCK_FDS: set[int] = set()
+
+
+def _close_lock_fds_in_child() -> None:
+    for fd in list(_HELD_LOCK_FDS):
+        with contextlib.suppress(OSError):
+            os.close(fd)  # closing (not LOCK_UN, which would release the parent's lock too)
+    _HELD_LOCK_FDS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_lock_fds_in_child)
+
+
+def process_start_time(pid: int) -> str | None:
+    """An identifier of when process ``pid`` started (Linux: boot ticks from /proc), or None if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[19].decode() if len(fields) > 19 else None  # field 22 of stat(5): starttime
+
+
+def process_alive(pid: int, start: str | None = None) -> bool:
+    """Whether ``pid`` runs (a zombie does not), and is the process that started at ``start`` if given."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            if handle.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X"):
+                return False
+    except (OSError, IndexError):
+        pass
+    if start is not None:
+        now = process_start_time(pid)
+        if now is not None and now != start:
+            return False  # the PID was reused
+    return True
+
+
+def _read_record(fd: int) -> dict[str, Any] | None:
+    try:
+        data = os.pread(fd, 4096, 0)
+    except OSError:
+        return None
+    if not data.strip():
+        return None
+    try:
+        record = json.loads(data.decode("utf-8", "replace").splitlines()[0])
+    except (ValueError, IndexError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _record_alive(record: dict[str, Any]) -> bool | None:
+    """True/False for a writer on this host, None if it cannot be told (another host, unreadable)."""
+    if record.get("host") != socket.gethostname() or not isinstance(record.get("pid"), int):
+        return None
+    return process_alive(record["pid"], record.get("start"))
+
+
+def _describe(record: dict[str, Any]) -> str:
+    where = "" if record.get("host") == socket.gethostname() else f" on {record.get('host')}"
+    return f"PID {record.get('pid')}{where}, started {record.get('since', '?')}"
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _processes_holding(fd: int) -> list[int]:
+    """Linux: the other processes with the file of ``fd`` open (those /proc lets us see)."""
+    try:
+        target = os.fstat(fd)
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    pids = []
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            for name in os.listdir(f"/proc/{entry}/fd"):
+                info = os.stat(f"/proc/{entry}/fd/{name}")
+                if (info.st_dev, info.st_ino) == (target.st_dev, target.st_ino):
+                    pids.append(int(entry))
+                    break
+        except OSError:
+            continue
+    return sorted(pids)
+
+
+@contextlib.contextmanager
+def _directory_guard(directory: Path, timeout: float = 10.0):
+    """Serialize lock take-overs between writers (flock on the directory itself)."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise InputError("another escalation process is taking over this directory's lock",
+                                     file=str(directory)) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+def acquire_writer_lock(directory: Path, stream=None) -> int:
+    """Take the writer lock of a results directory; returns its descriptor (see the module docstring).
+
+    Raises:
+        InputError: another live writer (or one that cannot be checked) holds it.
+    """
+    path = directory / ".lock"
+    stream = sys.stderr if stream is None else stream
+    for _ in range(50):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                record = _read_record(fd)
+                if record is None:  # a writer between flock and writing its record, or an older version
+                    time.sleep(0.1)
+                    record = _read_record(fd)
+                alive = None if not record else _record_alive(record)
+                if alive is not False:
+                    if record:
+                        holder = f" ({_describe(record)})"
+                    else:  # no record (e.g. a writer of an older version): name the processes holding it
+                        pids = _processes_holding(fd)
+                        holder = f" (held by PID {', '.join(map(str, pids))})" if pids else ""
+                    raise InputError(f"another escalation process is writing to this directory{holder}",
+                                     file=str(directory))
+                # The recorded writer is dead, yet the lock is held: by a process it left behind that
+                # inherited the descriptor. Replace the lock file (that process keeps the old inode).
+                with _directory_guard(directory):
+                    if _same_file(fd, path):
+                        path.unlink()
+                        print(f"escalation: note: {directory}: the writer lock of {_describe(record)} (no longer "
+                              f"running) is held by a process it left behind; taking it over", file=stream, flush=True)
+                os.close(fd)
+                fd = -1
+                continue
+            if not _same_file(fd, path):  # replaced by a take-over since we opened it
+                os.close(fd)
+                fd = -1
+                continue
+            previous = _read_record(fd)
+            if previous is not None:
+                state = "no longer running" if _record_alive(previous) is False else "it did not release it"
+                print(f"escalation: note: {directory}: taking over the writer lock left by "
+                      f"{_describe(previous) if previous else 'an unknown writer'} ({state})", file=stream, flush=True)
+            record = {"pid": os.getpid(), "start": process_start_time(os.getpid()), "host": socket.gethostname(),
+                      "since": utc_now(), "argv": sys.argv[:8]}
+            data = (json.dumps(record) + "\n").encode()
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            _HELD_LOCK_FDS.add(fd)
+            return fd
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            raise
+    raise InputError("could not take the writer lock (it keeps being replaced)", file=str(directory))
+
+
+def release_writer_lock(fd: int, owner: int | None = None) -> None:
+    """Empty the record (a clean release) and release the lock; nothing unless this process is ``owner``."""
+    if owner is not None and owner != os.getpid():
+        return  # a fork child's copy: the descriptor was closed at fork and its number may be reused
+    if fd not in _HELD_LOCK_FDS:
+        return
+    _HELD_LOCK_FDS.discard(fd)
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    with contextlib.suppress(OSError):
+        os.close(fd)
 
 
 def _json_default(value):
