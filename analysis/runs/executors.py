@@ -64,7 +64,10 @@ def _probe_code(packages: tuple[str, ...], refresh: bool = False) -> dict[str, s
             package = importlib.import_module(package_name)
         except ImportError as error:
             return {"<import error>": repr(error)}
-        names = [package_name] + [f"{package_name}.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
+        # every module at any depth (sim.actors.militia, sim.scenario.sections, ...): walk_packages imports
+        # only the sub-packages' __init__ modules to find their contents
+        found = pkgutil.walk_packages(package.__path__, prefix=f"{package_name}.", onerror=lambda name: None)
+        names = [package_name] + sorted(m.name for m in found)
         for name in names:
             spec = importlib.util.find_spec(name)
             if spec is None or spec.loader is None or not hasattr(spec.loader, "get_source"):
