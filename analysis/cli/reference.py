@@ -79,7 +79,7 @@ def scenario_reference() -> str:
     lines = [
         "# Scenario reference",
         "",
-        "Generated from the schema in `sim/scenario.py` by `escalation schema`; do not edit by hand.",
+        "Generated from the schema in `sim/scenario/` by `escalation schema`; do not edit by hand.",
         "Ranges are inclusive. A scenario may set any subset of keys; `extends:` inherits another",
         "scenario (mappings merge key by key, lists such as `timeline` and `sources` of the child replace",
         "or extend the parent's as noted; a faction set to `null` is removed).",
