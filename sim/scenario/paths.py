@@ -57,9 +57,8 @@ def _numeric_fields(model: BaseModel, prefix: str) -> dict[str, ParameterInfo]:
 def parameter_paths(scenario: BaseModel) -> dict[str, ParameterInfo]:
     """Every numeric parameter of a scenario by dotted path (e.g. ``militias.badr.obedience``).
 
-    The horizon ``days`` is not a parameter (it is an option of the run), nor are the outcome definitions
-    under ``outcomes`` (they say how results are read, not what happens).
+    The horizon ``days`` is not a parameter (it is an option of the run).
     """
     paths = _numeric_fields(scenario, "")
     paths.pop("days", None)
-    return {path: info for path, info in paths.items() if not path.startswith("outcomes.")}
+    return paths
