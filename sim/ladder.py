@@ -117,6 +117,10 @@ class Action(Enum):
     WITHDRAWAL_DEMAND = "withdrawal_demand"
     DRAWDOWN = "drawdown"
     CALM_ORDER = "calm_order"
+    NO_DIRECT_ANSWER = "no_direct_answer"
+    PROXY_SURGE = "proxy_surge"
+    EXCHANGE_ENDED = "exchange_ended"
+    CEASEFIRE = "ceasefire"
 
 
 class Posture(IntEnum):
@@ -127,33 +131,65 @@ class Posture(IntEnum):
     ESCALATION = 2
 
 
+class DirectAnswer(IntEnum):
+    """Iran's answer to a humiliation (its commander killed, a US strike on Iran), chosen by a multinomial logit.
+
+    How each is recorded in the event table (actor ``iran``):
+
+    - NONE: action ``no_direct_answer`` (rung 0);
+    - PROXY_SURGE: action ``proxy_surge`` (rung 0; the factions' directive is raised to escalation for
+      ``iran.surge_days``, and their attacks follow);
+    - WARNED_SALVO: action ``direct_strike``, weapon ``ballistic_missiles``, rung 6 with ``intended`` rung 2
+      (meant to hurt nobody: the casualty-avoiding, warned salvo of Jan 8, 2020 [PressReports]);
+    - UNWARNED_STRIKE: action ``direct_strike``, weapon ``ballistic_missiles``, rung 6 with ``intended`` rung 6.
+    """
+
+    NONE = 0
+    PROXY_SURGE = 1
+    WARNED_SALVO = 2
+    UNWARNED_STRIKE = 3
+
+
 class OutcomeClass(Enum):
-    """Outcome of one world over the horizon (defined exactly in the README)."""
+    """Outcome of one world over the horizon (defined in :func:`classify_outcome` and the README)."""
 
     QUIET = "quiet"
     PROVOCATION = "provocation"
     CRISIS = "crisis"
+    CONTAINED_EXCHANGE = "contained_exchange"
     CONFRONTATION = "confrontation"
 
 
-def classify_outcome(max_rung: np.ndarray, us_struck_iran: np.ndarray, iran_struck_us: np.ndarray) -> np.ndarray:
-    """Outcome class per world.
+def classify_outcome(max_rung: np.ndarray, exchange_rounds: np.ndarray, *, confrontation_rounds: int = 3,
+                     exchange_is_confrontation: bool = False) -> np.ndarray:
+    """Outcome class per world, from its highest rung and its longest direct exchange.
 
-    confrontation: open war (rung 7), or both sides struck each other's state directly (rung 6 each);
-    crisis: otherwise a highest rung of 5 or 6; provocation: highest rung 2-4; quiet: highest rung 0-1.
+    - confrontation: open war (rung 7), or a direct exchange that did not stop: ``confrontation_rounds``
+      state-on-state strikes, each answering the other state's last within the exchange window;
+    - contained exchange: the two states struck each other directly (one answered the other) and the
+      exchange stopped short of that;
+    - crisis: otherwise a highest rung of 5 (a leader killed) or 6 (a direct strike left unanswered);
+    - provocation: a highest rung of 2-4 (attacks, with or without casualties; strikes on militia sites);
+    - quiet: rungs 0-1 only.
 
     Args:
         max_rung: highest rung reached per world.
-        us_struck_iran: whether the US made a direct strike on Iran, per world.
-        iran_struck_us: whether Iran made a direct strike on US forces, per world.
+        exchange_rounds: rounds of the longest direct exchange per world (0 without a direct strike, 1 for
+            a strike nobody answered).
+        confrontation_rounds: rounds at which an exchange is a confrontation (``outcomes.confrontation_rounds``).
+        exchange_is_confrontation: the broader definition: any answered direct strike is a confrontation.
 
     Returns:
         Array of outcome-class values (strings).
     """
     max_rung = np.asarray(max_rung)
-    confrontation = (max_rung >= Rung.OPEN_WAR) | (np.asarray(us_struck_iran) & np.asarray(iran_struck_us))
+    rounds = np.asarray(exchange_rounds)
+    exchange = rounds >= 2
+    unstopped = exchange if exchange_is_confrontation else rounds >= confrontation_rounds
+    confrontation = (max_rung >= Rung.OPEN_WAR) | unstopped
     return np.select(
-        [confrontation, max_rung >= Rung.LEADER_KILLING, max_rung >= Rung.ATTACK_NO_CASUALTIES],
-        [OutcomeClass.CONFRONTATION.value, OutcomeClass.CRISIS.value, OutcomeClass.PROVOCATION.value],
+        [confrontation, exchange, max_rung >= Rung.LEADER_KILLING, max_rung >= Rung.ATTACK_NO_CASUALTIES],
+        [OutcomeClass.CONFRONTATION.value, OutcomeClass.CONTAINED_EXCHANGE.value, OutcomeClass.CRISIS.value,
+         OutcomeClass.PROVOCATION.value],
         default=OutcomeClass.QUIET.value,
     ).astype(object)

@@ -119,9 +119,16 @@ class EscalationModel(mesa.Model):
         self.exchange_side = np.full(n, -1)
         self.exchange_day = np.full(n, NEVER, dtype=np.int64)
         self.exchange_rounds = np.zeros(n, dtype=np.int64)
+        self.exchanges_ended = np.zeros(n, dtype=np.int64)
+        self.ceasefire_until = np.full(n, -1, dtype=np.int64)
         self.at_war = np.zeros(n, dtype=bool)
         self.last_day_at_rung = np.full((n, len(Rung)), NEVER, dtype=np.int64)
         self.max_rung = np.zeros(n, dtype=np.int8)
+        self.max_rung_model = np.zeros(n, dtype=np.int8)  # highest rung of the model's own decisions
+        self.exchange_rounds_max = np.zeros(n, dtype=np.int64)
+        self.exchange_rounds_model = np.zeros(n, dtype=np.int64)  # rounds of the running exchange the model made
+        self.exchange_rounds_max_model = np.zeros(n, dtype=np.int64)
+        self.scripting = False  # True while the scenario's timeline acts: those records are scripted history
         self.first_day_at_rung = np.full((n, len(Rung)), -1, dtype=np.int64)
         self.first_day_us_strike = np.full(n, -1, dtype=np.int64)
         self.first_day_us_killed = np.full(n, -1, dtype=np.int64)
@@ -193,11 +200,13 @@ class EscalationModel(mesa.Model):
             self.running = False
             return
         self._reset_day()
+        self.end_exchanges()
         self.iran.step()
         self.iraqi_government.step()
         self.timeline.apply(self.day)
         self.quds_force.step()
         self._observe_united_states()
+        self.attack_memory *= self.attack_memory_decay  # rivals' attacks fade like each faction's own
         plans = [militia.decide() for militia in self.militias]
         attacking = [plan[0] for plan in plans]
         if any(worlds.size for worlds in attacking):
@@ -276,17 +285,27 @@ class EscalationModel(mesa.Model):
         self.first_day_us_strike[worlds] = np.where(first < 0, self.day, first)
 
     def exchange_strike(self, worlds: np.ndarray, side: int) -> None:
-        """Track direct state-on-state strikes (side 0: US, 1: Iran); alternating answers lead to open war.
+        """Track direct state-on-state strikes (side 0: US, 1: Iran); a sustained exchange is open war.
+
+        A strike opens an exchange (round 1) or, when it answers the other side's last strike of the running
+        exchange, adds a round; a strike by the side that struck last adds none. The exchange ends when
+        ``exchange_window`` days pass without an answer (:meth:`end_exchanges`) or under a ceasefire.
 
         Mechanism: the action-reaction spiral [Richardson1960] across the firebreak of state-on-state
-        strikes [Schelling1966]: ``war_after_rounds`` strikes, each answering the other side's last within
-        ``exchange_window`` days, are open war (rung 7 of the ladder [Kahn1965]).
+        strikes [Schelling1966], held back by the cost of each further round (:meth:`exchange_round_cost`):
+        an exchange of ``war_after_rounds`` rounds is open war (rung 7 of the ladder [Kahn1965]).
         """
         iran = self.params.iran
-        answer = (self.exchange_side[worlds] == 1 - side) & (
-            self.day - self.exchange_day[worlds] <= pick(iran.exchange_window, worlds)
-        )
-        self.exchange_rounds[worlds] = np.where(answer, self.exchange_rounds[worlds] + 1, 1)
+        rounds = self.exchange_rounds[worlds]
+        running = rounds > 0
+        answer = running & (self.exchange_side[worlds] == 1 - side)
+        again = running & ~answer  # the side that struck last strikes again: no answer, no new exchange
+        self.exchange_rounds[worlds] = np.where(answer, rounds + 1, np.where(again, rounds, 1))
+        made = 0 if self.scripting else 1
+        model_rounds = self.exchange_rounds_model[worlds]
+        self.exchange_rounds_model[worlds] = np.where(answer, model_rounds + made, np.where(again, model_rounds, made))
+        np.maximum.at(self.exchange_rounds_max, worlds, self.exchange_rounds[worlds])
+        np.maximum.at(self.exchange_rounds_max_model, worlds, self.exchange_rounds_model[worlds])
         self.exchange_side[worlds] = side
         self.exchange_day[worlds] = self.day
         war = worlds[self.exchange_rounds[worlds] >= pick(iran.war_after_rounds, worlds)]
@@ -296,6 +315,53 @@ class EscalationModel(mesa.Model):
                         intended=Rung.OPEN_WAR, perceived=Rung.OPEN_WAR, side="none")
             self.at_war[war] = True
             self.active[war] = False
+
+    def exchange_round_cost(self, worlds: np.ndarray, side: int) -> np.ndarray:
+        """What one more direct strike costs a side for the rounds already fought in the running exchange.
+
+        Side 0 (US): ``iran.us_round_cost`` x rounds, in pressure, added to its Iran-strike bar; side 1
+        (Iran): ``iran.round_cost`` x rounds, in utility, subtracted from its direct options. Infinite
+        while a ceasefire holds (neither state strikes the other directly).
+        """
+        iran = self.params.iran
+        per_round = pick(iran.us_round_cost if side == 0 else iran.round_cost, worlds)
+        cost = per_round * self.exchange_rounds[worlds]
+        return np.where(self.ceasefire_until[worlds] >= self.day, np.inf, cost)
+
+    @property
+    def exchange_open(self) -> np.ndarray:
+        """Whether a direct exchange is running in each world (its window has not passed)."""
+        return self.exchange_rounds > 0
+
+    def end_exchanges(self, worlds: np.ndarray | None = None) -> None:
+        """End running exchanges: all in ``worlds``, or (by default) those whose window passed unanswered.
+
+        Records ``exchange_ended`` (rung 0) by the side that did not answer, counts the exchange in
+        ``exchanges_ended`` and resets the round count.
+        """
+        if worlds is None:
+            window = self.params.iran.exchange_window
+            stale = self.active & self.exchange_open & (self.day - self.exchange_day > window)
+            worlds = np.flatnonzero(stale)
+        else:
+            worlds = worlds[self.exchange_rounds[worlds] > 0]
+        if not worlds.size:
+            return
+        for side, actor, target in ((1, self.united_states, "iran"), (0, self.iran, "united_states")):
+            group = worlds[self.exchange_side[worlds] == side]  # the other side struck last and was not answered
+            if group.size:
+                self.record(group, actor, Action.EXCHANGE_ENDED, target, Rung.RHETORIC, side="none")
+        self.exchanges_ended[worlds] += 1
+        self.exchange_rounds[worlds] = 0
+        self.exchange_rounds_model[worlds] = 0
+        self.exchange_side[worlds] = -1
+
+    def ceasefire(self, worlds: np.ndarray, days: int) -> None:
+        """A ceasefire between the states for ``days`` from today: no direct strikes, running exchanges end."""
+        self.end_exchanges(worlds)
+        self.ceasefire_until[worlds] = self.day + days - 1
+        for actor, target in ((self.united_states, "iran"), (self.iran, "united_states")):
+            self.record(worlds, actor, Action.CEASEFIRE, target, Rung.RHETORIC, side="none")
 
     def count_attacks(self, worlds, faction, rung, killed, wounded) -> None:
         """Tally militia attacks (a world may appear once per faction) and their US casualties."""
@@ -327,7 +393,7 @@ class EscalationModel(mesa.Model):
             weapon=weapon, killed=killed, wounded=wounded, claimed_by=claimed_by,
             intended=rung_array if intended is None else intended,
             perceived=rung_array if perceived is None else perceived,
-            attributed_to=attributed_to, location=location,
+            attributed_to=attributed_to, location=location, scripted=self.scripting,
         )
         np.maximum.at(self.today_level, worlds, rung_array)
         score = ESCALATION_WEIGHTS[rung_array]
@@ -335,6 +401,8 @@ class EscalationModel(mesa.Model):
         if side in SIDES:
             np.add.at(self.today_side_score[SIDES.index(side)], worlds, score)
         np.maximum.at(self.max_rung, worlds, rung_array)
+        if not self.scripting:
+            np.maximum.at(self.max_rung_model, worlds, rung_array)
         for r in ((int(rung),) if np.ndim(rung) == 0 else np.unique(rung_array)):
             group = worlds if np.ndim(rung) == 0 else worlds[rung_array == r]
             first = self.first_day_at_rung[group, r]
@@ -416,9 +484,15 @@ class EscalationModel(mesa.Model):
         data["us_withdrawal"] = self.united_states.withdrawing.copy()
         data["first_day_us_strike"] = _nullable(self.first_day_us_strike)
         data["first_day_us_killed"] = _nullable(self.first_day_us_killed)
-        data["outcome"] = classify_outcome(
-            self.max_rung, counts["us_strikes_on_iran"] > 0, counts["iran_direct_strikes"] > 0
-        )
+        data["exchange_rounds_max"] = self.exchange_rounds_max.copy()
+        data["exchanges_ended"] = self.exchanges_ended.copy()
+        data["exchange_open"] = self.exchange_open.copy()
+        data["max_rung_model"] = self.max_rung_model.astype(np.int8)
+        definitions = self.scenario.outcomes
+        options = dict(confrontation_rounds=definitions.confrontation_rounds,
+                       exchange_is_confrontation=definitions.exchange_is_confrontation)
+        data["outcome"] = classify_outcome(self.max_rung, self.exchange_rounds_max, **options)
+        data["outcome_model"] = classify_outcome(self.max_rung_model, self.exchange_rounds_max_model, **options)
         return pd.DataFrame(data)
 
 

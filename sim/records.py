@@ -8,7 +8,7 @@ import pandas as pd
 EVENT_STRING_COLUMNS = ("actor", "action", "target", "weapon", "claimed_by", "attributed_to", "location")
 EVENT_COLUMNS = (
     "world", "day", "actor", "action", "target", "rung", "weapon", "killed", "wounded",
-    "claimed_by", "intended", "perceived", "attributed_to", "location",
+    "claimed_by", "intended", "perceived", "attributed_to", "location", "scripted",
 )
 SERIES_COLUMNS = (
     "level", "level_30d", "escalation_score", "attacks", "us_killed", "us_wounded", "militia_killed",
@@ -62,6 +62,8 @@ class EventLog:
             value = columns[name]
             if name in EVENT_STRING_COLUMNS:
                 self.chunks[name].append(self.vocabulary.encode(value, size))
+            elif name == "scripted":
+                self.chunks[name].append(np.full(size, bool(value)))
             else:
                 self.chunks[name].append(np.broadcast_to(np.asarray(value), (size,)).astype(
                     np.int8 if name in ("rung", "intended", "perceived") else np.int32))
@@ -78,6 +80,8 @@ class EventLog:
             elif name in EVENT_STRING_COLUMNS:
                 codes = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
                 data[name] = pd.Categorical.from_codes(codes, categories=categories)
+            elif name == "scripted":
+                data[name] = np.concatenate(chunks) if chunks else np.zeros(0, dtype=bool)
             else:
                 dtype = np.int8 if name in ("rung", "intended", "perceived") else np.int32
                 data[name] = np.concatenate(chunks).astype(dtype) if chunks else np.zeros(0, dtype=dtype)

@@ -34,7 +34,7 @@ def simulate(scenario: Scenario | str, **options) -> RunResult:
         >>> result = simulate("baseline", n_worlds=20, seed=1, days=90)
         >>> len(result.outcomes)
         20
-        >>> set(result.outcomes["outcome"]) <= {"quiet", "provocation", "crisis", "confrontation"}
+        >>> set(result.outcomes["outcome"]) <= {"quiet", "provocation", "crisis", "contained_exchange", "confrontation"}
         True
         >>> int(result.outcomes["max_rung"].max()) <= 7
         True

@@ -17,8 +17,8 @@ from sim.actors.quds_force import QUDS_COMMANDER
 from sim.attacks import resolve_attacks
 from sim.ladder import Action, Capability, Posture, Rung
 from sim.scenario import (
-    AttackEvent, CapabilityEvent, DrawdownEvent, ElectionEvent, EventBase, LeaderKilledEvent, OrderEvent, ShockEvent,
-    SiegeEvent, StrikeEvent, TalksEvent, TruceEvent,
+    AttackEvent, CapabilityEvent, CeasefireEvent, DirectStrikeEvent, DrawdownEvent, ElectionEvent, EventBase,
+    LeaderKilledEvent, OrderEvent, ShockEvent, SiegeEvent, StrikeEvent, TalksEvent, TruceEvent,
 )
 
 if TYPE_CHECKING:
@@ -39,9 +39,16 @@ class Timeline:
 
     def apply(self, day: int) -> None:
         """Apply the events of a day, in the order the scenario lists them (scenario data, not code)."""
+        events = self.by_day.get(day, [])
+        if not events:
+            return
         worlds = np.flatnonzero(self.model.active)
-        for event in self.by_day.get(day, []):
-            HANDLERS[type(event)](self.model, event, worlds)
+        self.model.scripting = True  # what the timeline does is scripted history, not the model's decision
+        try:
+            for event in events:
+                HANDLERS[type(event)](self.model, event, worlds)
+        finally:
+            self.model.scripting = False
 
 
 def _talks(m: "EscalationModel", event: TalksEvent, worlds: np.ndarray) -> None:
@@ -111,6 +118,22 @@ def _truce(m: "EscalationModel", event: TruceEvent, worlds: np.ndarray) -> None:
             militia.truce_until = m.day + event.days - 1
 
 
+def _direct_strike(m: "EscalationModel", event: DirectStrikeEvent, worlds: np.ndarray) -> None:
+    """A scripted state-on-state strike: a round of the exchange like the model's own; the answers are the model's."""
+    if not worlds.size:
+        return
+    if event.by == "united_states":
+        m.united_states.strike_iran(worlds, size=event.size)
+        m.united_states.answered(worlds)
+    else:
+        m.iran.direct_strike(worlds, warned=event.warned is not False, size=event.size)
+
+
+def _ceasefire(m: "EscalationModel", event: CeasefireEvent, worlds: np.ndarray) -> None:
+    if worlds.size:
+        m.ceasefire(worlds, event.days)
+
+
 HANDLERS: dict[type[EventBase], Callable[["EscalationModel", EventBase, np.ndarray], None]] = {
     TalksEvent: _talks,
     ElectionEvent: _election,
@@ -123,4 +146,6 @@ HANDLERS: dict[type[EventBase], Callable[["EscalationModel", EventBase, np.ndarr
     DrawdownEvent: _drawdown,
     CapabilityEvent: _capability,
     TruceEvent: _truce,
+    DirectStrikeEvent: _direct_strike,
+    CeasefireEvent: _ceasefire,
 }

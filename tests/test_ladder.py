@@ -18,11 +18,19 @@ def test_firebreaks_sit_between_the_rungs_they_separate():
 
 
 def test_outcome_classes_follow_their_definitions():
-    max_rung = np.array([0, 1, 2, 3, 4, 5, 6, 6, 7, 6])
-    us_struck_iran = np.array([0, 0, 0, 0, 0, 0, 0, 1, 0, 1], dtype=bool)
-    iran_struck_us = np.array([0, 0, 0, 0, 0, 0, 1, 0, 0, 1], dtype=bool)
-    classes = classify_outcome(max_rung, us_struck_iran, iran_struck_us)
-    expected = ["quiet", "quiet", "provocation", "provocation", "provocation", "crisis", "crisis", "crisis",
-                "confrontation", "confrontation"]
+    max_rung = np.array([0, 1, 2, 3, 4, 5, 6, 6, 6, 7, 6])
+    exchange_rounds = np.array([0, 0, 0, 0, 0, 0, 1, 2, 3, 2, 5])
+    classes = classify_outcome(max_rung, exchange_rounds, confrontation_rounds=3)
+    expected = ["quiet", "quiet", "provocation", "provocation", "provocation", "crisis", "crisis",
+                "contained_exchange", "confrontation", "confrontation", "confrontation"]
     assert list(classes) == expected
     assert {c.value for c in OutcomeClass} == set(expected)
+
+
+def test_the_broad_definition_counts_every_direct_exchange_as_confrontation():
+    max_rung = np.array([6, 6, 6])
+    exchange_rounds = np.array([1, 2, 3])
+    broad = classify_outcome(max_rung, exchange_rounds, exchange_is_confrontation=True)
+    assert list(broad) == ["crisis", "confrontation", "confrontation"]
+    longer = classify_outcome(max_rung, exchange_rounds, confrontation_rounds=4)
+    assert list(longer) == ["crisis", "contained_exchange", "contained_exchange"]

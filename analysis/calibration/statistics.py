@@ -23,7 +23,7 @@ import pandas as pd
 from analysis.stats.intervals import proportion_interval, ratio_interval
 from sim.calendar import DAYS_PER_MONTH
 from sim.errors import InputError
-from sim.scenario import AttackEvent, LeaderKilledEvent, Scenario, StrikeEvent
+from sim.scenario import Scenario
 
 if TYPE_CHECKING:
     from analysis.calibration.targets import Target
@@ -45,7 +45,7 @@ class Worlds:
         scenario: the scenario simulated.
         n_worlds: worlds in the batch (``world`` ids are 0..n-1).
         days: horizon simulated.
-        events: the event table with ``scripted`` (a dated timeline event, not a decision) added.
+        events: the event table; ``scripted`` marks what the timeline did (history, not a decision).
         outcomes: the outcomes table.
     """
 
@@ -72,8 +72,8 @@ class Worlds:
             "intended": events["intended"].to_numpy(np.int64),
             "weapon": events["weapon"].astype(str).to_numpy(),
             "attributed_to": events["attributed_to"].astype(str).to_numpy(),
+            "scripted": events["scripted"].to_numpy(bool),
         })
-        compact["scripted"] = scripted_mask(compact, scenario)
         return cls(scenario, len(result.outcomes), days, compact, result.outcomes)
 
     def day_of(self, date: dt.date | None, default: int) -> int:
@@ -120,28 +120,6 @@ class Worlds:
             matrix[:] = -1
             np.maximum.at(matrix, (world, day), values)
         return matrix
-
-
-def scripted_mask(events: pd.DataFrame, scenario: Scenario) -> np.ndarray:
-    """Rows that are the scenario's dated attacks, strikes and leader killings (one per world and event)."""
-    mask = np.zeros(len(events), dtype=bool)
-    for event in scenario.timeline:
-        day = scenario.event_day(event)
-        if isinstance(event, AttackEvent):
-            hit = ((events["day"] == day) & (events["actor"] == event.faction) & (events["action"] == "attack")
-                   & (events["killed"] == event.killed) & (events["wounded"] == event.wounded))
-        elif isinstance(event, StrikeEvent):
-            hit = ((events["day"] == day) & (events["action"] == "strike_militia") & (events["target"] == event.faction)
-                   & (events["killed"] == event.killed))
-        elif isinstance(event, LeaderKilledEvent):
-            hit = (events["day"] == day) & (events["action"] == "leader_killing") & (events["target"] == event.target)
-        else:
-            continue
-        candidates = np.flatnonzero(hit.to_numpy() & ~mask)
-        if candidates.size:
-            _, first = np.unique(events["world"].to_numpy()[candidates], return_index=True)
-            mask[candidates[first]] = True
-    return mask
 
 
 # --------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ KEY_ACTIONS = {"siege", "strike_militia", "leader_killing", "direct_strike", "op
 
 
 def run(scenario: str, worlds: int = 1000, seed: int = 0, days: int | None = None, out: str | Path | None = None,
-        workers: int | None = None, quiet: bool = True):
+        workers: int | None = None, quiet: bool = True, force_workers: bool = False):
     """Run worlds of one scenario and store all three tables (``escalation run``).
 
     Args:
@@ -26,24 +26,31 @@ def run(scenario: str, worlds: int = 1000, seed: int = 0, days: int | None = Non
         seed: master seed (world k's seed is ``derive_seeds(seed, k)``).
         days: horizon (default: the scenario's).
         out: results directory (default ``results/run-<scenario>-n<worlds>-s<seed>``).
-        workers: worker processes (default: all CPUs).
+        workers: worker processes (default: all CPUs; more than the CPUs are capped unless ``force_workers``).
         quiet: no progress output.
+        force_workers: start ``workers`` processes even when they are more than the CPUs.
 
     Returns:
         The results handle (``analysis.runs.store.Results``) with events, series and outcomes.
     """
     from analysis.runs.execute import execute
+    from analysis.runs.guards import OUTCOMES_BYTES_PER_WORLD, PLAN_BYTES_PER_WORLD, check_days, check_fits, check_seed
     from analysis.runs.plan import plan_batch
 
     if worlds < 1:
         raise InputError(f"expected a positive number of worlds, got {worlds}", key="--worlds")
     if days is not None and days < 1:
         raise InputError(f"expected a positive number of days, got {days}", key="--days")
+    check_days(days, "--days")
+    check_seed(seed, "--seed")
+    check_fits(worlds, PLAN_BYTES_PER_WORLD + OUTCOMES_BYTES_PER_WORLD, "the plan and the summary's outcomes table",
+               key="--worlds")
     loaded = load_scenario(scenario)
     if out is None:
         out = Path("results") / (f"run-{loaded.name}-n{worlds}-s{seed}" + (f"-d{days}" if days else ""))
     plan = plan_batch([scenario], worlds, seed, days)
-    return execute(plan, out, workers=workers, series=True, events=True, quiet=quiet, label=f"escalation run {loaded.name}")
+    return execute(plan, out, workers=workers, series=True, events=True, quiet=quiet, label=f"escalation run {loaded.name}",
+                   force_workers=force_workers)
 
 
 def summary_text(results, timeline_world: int | None = None, max_events: int = 18) -> str:
@@ -73,9 +80,30 @@ def summary_text(results, timeline_world: int | None = None, max_events: int = 1
         lines.append(f"  {int(rung)} {RUNG_LABELS[Rung(int(rung))]:<30} {100 * share:6.2f}%  {bar}")
     means = outcomes[["attacks", "us_killed", "us_wounded", "militia_killed", "us_strikes", "iran_direct_strikes"]].mean()
     lines += ["", "Mean per world: " + ", ".join(f"{name.replace('_', ' ')} {value:.2f}" for name, value in means.items())]
+    lines += ["", *verdict_lines(outcomes)]
     world = int(outcomes["world"].iloc[0]) if timeline_world is None else timeline_world
     lines += ["", *key_event_lines(results, world, max_events)]
     return "\n".join(lines)
+
+
+def verdict_lines(outcomes: pd.DataFrame, threshold: float = 0.05) -> list[str]:
+    """The thesis verdict for these worlds, and what the scenario's timeline imposed on them."""
+    from analysis.stats.intervals import thesis_verdict
+
+    hits = outcomes["outcome"].astype(str) == "confrontation"
+    v = thesis_verdict(int(hits.sum()), len(hits), threshold)
+    lines = [f"Thesis \"provocation, not confrontation\" (P(confrontation) < {threshold:.0%}): {v.verdict.upper()}, "
+             f"P = {v.share:.2%} [{v.lower:.2%}, {v.upper:.2%}] (escalation thesis DIR for the full test)"]
+    if "max_rung_model" in outcomes:
+        scripted = outcomes["max_rung"].to_numpy() > outcomes["max_rung_model"].to_numpy()
+        if scripted.any():
+            model_rung = outcomes["max_rung_model"].to_numpy()
+            lines.append(f"Scripted history: the scenario's timeline set the highest rung in {scripted.mean():.1%} of "
+                         f"worlds (rung {int(outcomes['max_rung'][scripted].min())} or more); on the model's own "
+                         f"decisions the median highest rung is {int(pd.Series(model_rung).median())} and "
+                         + ", ".join(f"{name} {share:.1%}" for name, share in
+                                     outcomes["outcome_model"].astype(str).value_counts(normalize=True).items()))
+    return lines
 
 
 def key_event_lines(results, world: int, max_events: int = 18) -> list[str]:
@@ -98,7 +126,9 @@ def key_event_lines(results, world: int, max_events: int = 18) -> list[str]:
         casualties += f", {row.wounded} wounded" if row.wounded else ""
         claim = f", claimed by {row.claimed_by}" if str(row.claimed_by) else ""
         weapon = f" ({row.weapon})" if str(row.weapon) else ""
-        lines.append(f"  day {int(row.day):>3} {date}  rung {int(row.rung)}  {who}: {what}{weapon}{casualties}{claim}")
+        scripted = "  [scripted]" if getattr(row, "scripted", False) else ""
+        lines.append(f"  day {int(row.day):>3} {date}  rung {int(row.rung)}  {who}: {what}{weapon}{casualties}{claim}"
+                     f"{scripted}")
     if len(key) > max_events:
         lines.append(f"  ... {len(key) - max_events} more")
     if key.empty:
@@ -117,7 +147,8 @@ def validate(paths: list[str]) -> list[str]:
     for path in paths:
         if not Path(path).is_file():
             raise InputError("file not found; expected a scenario or sweep YAML file", file=path)
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        with open(path, "rb") as handle:  # only to tell a sweep spec from a scenario; read_yaml checks the bytes
+            text = handle.read(1 << 20).decode("utf-8", errors="replace")
         if "\ndesign:" in f"\n{text}" or "\nparameters:" in f"\n{text}":
             from analysis.runs.spec import load_sweep_spec
 
@@ -131,7 +162,7 @@ def validate(paths: list[str]) -> list[str]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     results = run(args.scenario, worlds=args.worlds, seed=args.seed, days=args.days, out=args.out,
-                  workers=args.workers, quiet=args.quiet)
+                  workers=args.workers, quiet=args.quiet, force_workers=args.force_workers)
     print(summary_text(results))
     return 0
 
@@ -155,7 +186,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
     text = scenario_reference()
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        from analysis.runs.guards import check_output_dir, write_error
+
+        check_output_dir(Path(args.out).parent, key="--out")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise write_error(error, args.out, "the reference") from None
     else:
         sys.stdout.write(text)
     return 0
@@ -171,7 +208,10 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("--days", type=int, default=None, help="horizon in days (default: the scenario's)")
     p.add_argument("--out", default=None, help="results directory (default results/run-<scenario>-n<N>-s<S>)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all CPUs)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: all CPUs; capped at the CPUs available)")
+    p.add_argument("--force-workers", action="store_true",
+                   help="start --workers processes even when they are more than the CPUs available")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_run)
 

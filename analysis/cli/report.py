@@ -32,6 +32,9 @@ def register(subparsers) -> None:
                "3 inconclusive (fails nowhere, unsettled somewhere), 2 bad input")
     test.add_argument("results", nargs="+", metavar="RESULTS_DIR", help="results directories (batch or sweep)")
     test.add_argument("--threshold", default="0.05", metavar="P", help=THRESHOLD_HELP)
+    test.add_argument("--definition", choices=("shipped", "broad"), default="shipped",
+                      help="what counts as confrontation: 'shipped' (open war or an exchange that did not stop; "
+                           "default) or 'broad' (any direct exchange, contained ones included)")
     test.set_defaults(func=run_thesis)
 
 
@@ -51,6 +54,6 @@ def run_thesis(args) -> int:
     from analysis.stats.intervals import check_threshold
 
     threshold = check_threshold(args.threshold)
-    verdicts = [thesis.evaluate(s, threshold) for s in load_result_sets(args.results)]
+    verdicts = [thesis.evaluate(s, threshold, args.definition) for s in load_result_sets(args.results)]
     sys.stdout.write(thesis.report_text(verdicts, threshold) + "\n")
     return thesis.EXIT_CODES[thesis.overall(verdicts)]

@@ -20,7 +20,7 @@ from analysis.dashboard.replay import replay_params
 from analysis.report import palette
 from analysis.runs.plan import plain_columns
 from sim.errors import InputError
-from sim.ladder import Rung, classify_outcome
+from sim.ladder import Rung
 from sim.model import EscalationModel
 from sim.scenario import Scenario, load_scenario, parameter_paths
 
@@ -217,8 +217,7 @@ def run_summary(model: EscalationModel) -> dict[str, Any]:
     events = model.events_frame()
     day = int(series["day"].max()) + 1 if len(series) else 0
     max_rung = int(model.max_rung[0])
-    outcome = str(classify_outcome(model.max_rung, model.outcome_counts["us_strikes_on_iran"] > 0,
-                                   model.outcome_counts["iran_direct_strikes"] > 0)[0])
+    outcome = str(model.outcomes_frame()["outcome"].iloc[0])
     counts = {name: int(values[0]) for name, values in model.outcome_counts.items()}
     return {
         "days_done": day, "horizon": model.horizon,

@@ -14,7 +14,9 @@ from analysis.stats.intervals import CONFIDENCE, proportion_interval, thesis_ver
 
 EVENTS = {
     "confrontation": ("confrontation",),
-    "crisis or worse": ("crisis", "confrontation"),
+    # the broader definition of `escalation thesis --definition broad`: any direct exchange counts
+    "any direct exchange": ("contained_exchange", "confrontation"),
+    "crisis or worse": ("crisis", "contained_exchange", "confrontation"),
 }
 MAX_DISTINCT_AS_LEVELS = 12
 
@@ -164,7 +166,7 @@ def space_verdict_shares(points: pd.DataFrame, threshold: float, confidence: flo
     }
 
 
-def pooled_verdict(outcomes: pd.DataFrame, threshold: float):
+def pooled_verdict(outcomes: pd.DataFrame, threshold: float, event: str = "confrontation"):
     """The thesis verdict for all worlds of the sweep pooled (P(confrontation) averaged over the design)."""
-    hits = event_indicator(outcomes, "confrontation")
+    hits = event_indicator(outcomes, event)
     return thesis_verdict(int(hits.sum()), len(hits), threshold)

@@ -2,8 +2,15 @@
 
 Definition printed with every verdict:
 
-* **confrontation** (docs/architecture.md): open war (rung 7), or both the United States and Iran struck
-  each other's state directly (rung 6 by each side) within the horizon.
+* **confrontation** (docs/architecture.md): open war (rung 7), or a direct exchange between the United
+  States and Iran that did not stop: ``outcomes.confrontation_rounds`` (default 3) state-on-state strikes,
+  each answering the other's last within the exchange window. A direct strike answered once and then
+  stopped is a **contained exchange**, not a confrontation; ``--definition broad`` counts it as one, and
+  every verdict says how it would read under the other definition.
+* **scripted history**: a scenario's timeline can impose rungs (the crisis scenario scripts the killing of
+  the Quds Force commander, rung 5, in every world). The outcomes table classes each world twice:
+  ``outcome`` on everything, ``outcome_model`` on the model's own decisions only; the verdict uses
+  ``outcome`` and the text gives both.
 * **the thesis** holds for a set of worlds when P(confrontation) over the horizon is below the threshold
   (default 5 %).
 * **verdict**: from the exact 95 % Clopper-Pearson interval [ClopperPearson1934] for P(confrontation) (with zero
@@ -26,15 +33,21 @@ import textwrap
 from dataclasses import dataclass
 
 from analysis.runs.resultsets import ResultSet
-from analysis.stats.intervals import ThesisVerdict, thesis_verdict
+from analysis.stats.intervals import ThesisVerdict, proportion_interval, thesis_verdict
 from analysis.stats.sweeps import event_indicator, point_table, pooled_verdict, space_verdict_shares
 
 EXIT_CODES = {"holds": 0, "fails": 1, "inconclusive": 3}
+CLASS_ORDER = ("quiet", "provocation", "crisis", "contained_exchange", "confrontation")
 
-DEFINITION = (
-    "confrontation = open war (rung 7), or both the United States and Iran struck each other's state "
-    "directly (rung 6 by each side) within the horizon (docs/architecture.md)."
-)
+DEFINITIONS = {
+    "shipped": ("confrontation", "confrontation = open war (rung 7), or a direct US-Iran exchange that did not "
+                "stop (outcomes.confrontation_rounds state-on-state strikes, each answering the other's last "
+                "within the exchange window); a direct strike answered once and then stopped is a contained "
+                "exchange, not a confrontation (docs/architecture.md)."),
+    "broad": ("any direct exchange", "confrontation = open war, or any direct exchange: one state answered the "
+              "other's direct strike (contained exchanges count as confrontation)."),
+}
+OTHER = {"shipped": "broad", "broad": "shipped"}
 
 
 def rule(threshold: float) -> str:
@@ -64,16 +77,18 @@ class SetVerdict:
     verdict: str
     pooled: ThesisVerdict
     space: dict | None = None
+    definition: str = "shipped"
 
 
-def evaluate(result_set: ResultSet, threshold: float) -> SetVerdict:
-    """The thesis verdict for one result set."""
+def evaluate(result_set: ResultSet, threshold: float, definition: str = "shipped") -> SetVerdict:
+    """The thesis verdict for one result set under a definition of confrontation (``shipped`` or ``broad``)."""
+    event = DEFINITIONS[definition][0]
     if result_set.kind != "sweep" or not result_set.parameters:
-        hits = event_indicator(result_set.outcomes, "confrontation")
+        hits = event_indicator(result_set.outcomes, event)
         pooled = thesis_verdict(int(hits.sum()), len(hits), threshold)
-        return SetVerdict(result_set, pooled.verdict, pooled)
-    pooled = pooled_verdict(result_set.outcomes, threshold)
-    points = point_table(result_set.outcomes, result_set.parameters, threshold=threshold)
+        return SetVerdict(result_set, pooled.verdict, pooled, definition=definition)
+    pooled = pooled_verdict(result_set.outcomes, threshold, event)
+    points = point_table(result_set.outcomes, result_set.parameters, event=event, threshold=threshold)
     space = space_verdict_shares(points, threshold)
     if space["fails"] > 0:
         verdict = "fails"
@@ -81,7 +96,7 @@ def evaluate(result_set: ResultSet, threshold: float) -> SetVerdict:
         verdict = "holds"
     else:
         verdict = "inconclusive"
-    return SetVerdict(result_set, verdict, pooled, space)
+    return SetVerdict(result_set, verdict, pooled, space, definition)
 
 
 def overall(verdicts: list[SetVerdict]) -> str:
@@ -111,6 +126,32 @@ def _settle_text(v: ThesisVerdict) -> str:
             f"(it would {side}) if the observed share held")
 
 
+def _share_text(hits, label: str) -> str:
+    lo, hi = proportion_interval(int(hits.sum()), len(hits))
+    return f"{label} {hits.mean():.2%} [{float(lo):.2%}, {float(hi):.2%}]"
+
+
+def context_lines(verdict: SetVerdict) -> list[str]:
+    """How the verdict reads under the other definition, and what the scenario's timeline imposed."""
+    outcomes = verdict.result_set.outcomes
+    other = OTHER[verdict.definition]
+    alternative = evaluate(verdict.result_set, verdict.pooled.threshold, other)
+    a = alternative.pooled
+    lines = [f"  under the {other} definition ({DEFINITIONS[other][0]}): {a.share:.2%} [{a.lower:.2%}, "
+             f"{a.upper:.2%}] -> {alternative.verdict.upper()}"]
+    classes = outcomes["outcome"].astype(str)
+    lines.append("  outcome classes: " + ", ".join(
+        _share_text((classes == name).to_numpy(float), name) for name in CLASS_ORDER if (classes == name).any()))
+    if "outcome_model" in outcomes and "max_rung_model" in outcomes:
+        scripted = (outcomes["max_rung"].to_numpy() > outcomes["max_rung_model"].to_numpy())
+        model_classes = outcomes["outcome_model"].astype(str)
+        lines.append(f"  scripted history: the timeline alone set the highest rung in {scripted.mean():.1%} of "
+                     "worlds; on the model's own decisions only: " + ", ".join(
+                         _share_text((model_classes == name).to_numpy(float), name)
+                         for name in CLASS_ORDER if (model_classes == name).any()))
+    return lines
+
+
 def describe(verdict: SetVerdict) -> list[str]:
     """Lines of text for one result set's verdict."""
     s = verdict.result_set
@@ -118,7 +159,7 @@ def describe(verdict: SetVerdict) -> list[str]:
     head = f"{s.label} [{s.path}, {s.kind}, {len(s.outcomes)} worlds, {s.days} days{incomplete}]"
     if verdict.space is None:
         p = verdict.pooled
-        return [head, f"  {_interval_text(p)} -> {p.verdict.upper()}{_settle_text(p)}"]
+        return [head, f"  {_interval_text(p)} -> {p.verdict.upper()}{_settle_text(p)}", *context_lines(verdict)]
     sp, p = verdict.space, verdict.pooled
     lines = [head + f" {s.design_kind} design over {', '.join(s.parameters)}"]
     lines.append(f"  per design point ({sp['points']} points x median {sp['replicates']:.0f} worlds): holds on "
@@ -139,11 +180,15 @@ def describe(verdict: SetVerdict) -> list[str]:
 
 
 def report_text(verdicts: list[SetVerdict], threshold: float) -> str:
-    """The full text ``escalation thesis`` prints."""
-    lines = [textwrap.fill(rule(threshold), 100), textwrap.fill(f"Definition: {DEFINITION}", 100), ""]
+    """The full text ``escalation thesis`` prints: one verdict per scenario, never one pooled across them."""
+    definition = verdicts[0].definition if verdicts else "shipped"
+    lines = [textwrap.fill(rule(threshold), 100),
+             textwrap.fill(f"Definition ({definition}): {DEFINITIONS[definition][1]}", 100), ""]
     for v in verdicts:
         lines.extend(describe(v))
     final = overall(verdicts)
-    lines += ["", f"Overall: {final.upper()} (exit code {EXIT_CODES[final]}: 0 holds everywhere, 1 fails "
-                  f"somewhere, 3 inconclusive, 2 bad input)"]
+    meaning = {"holds": "the thesis holds in every scenario", "fails": "it fails in at least one scenario",
+               "inconclusive": "it fails nowhere but is unsettled somewhere"}[final]
+    lines += ["", f"Exit code {EXIT_CODES[final]}: {meaning} (0 holds everywhere, 1 fails somewhere, "
+                  f"3 inconclusive, 2 bad input). Scenarios are reported one by one, never pooled."]
     return "\n".join(lines)

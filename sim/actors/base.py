@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.calendar import DAYS_PER_MONTH
+
 if TYPE_CHECKING:
     from sim.model import EscalationModel
 
-# Days per month in the conversion of decaying attack memories into monthly rates (outbidding, habituation).
-# Kept at 30.4 so tables stay identical; to be unified with sim.calendar.DAYS_PER_MONTH (30.44) when the
-# model is next recalibrated.
-MEMORY_DAYS_PER_MONTH = 30.4
 
 
 def decay_factor(half_life: float | np.ndarray) -> float | np.ndarray:
@@ -27,7 +25,7 @@ def decay_factor(half_life: float | np.ndarray) -> float | np.ndarray:
 
 def monthly_rate_factor(decay: float | np.ndarray) -> float | np.ndarray:
     """Factor turning a memory that decays by ``decay`` a day and gains 1 per event into events per month."""
-    return (1.0 - decay) * MEMORY_DAYS_PER_MONTH
+    return (1.0 - decay) * DAYS_PER_MONTH
 
 
 class Actor(mesa.Agent):

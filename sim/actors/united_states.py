@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.actors.base import Actor, decay_factor, monthly_rate_factor
+from sim.actors.iran import keyed_count
 from sim.actors.quds_force import QUDS_COMMANDER
 from sim.ladder import Action, Posture, Rung
 from sim.params import per_world, pick
@@ -21,6 +22,10 @@ MAX_EXPECTED_RETALIATION = 5.0
 MIN_STRIKE_THRESHOLD = 0.1
 # Keeps the logistic decision noise finite at a draw of exactly 0 (numerical, not modelling).
 LOGIT_EPSILON = 1e-12
+# Severity of the pending attack at and above which its perceived rung no longer discounts the pressure:
+# an attack with casualties (rung 3); Americans killed add one per death on top.
+FULL_WEIGHT_SEVERITY = float(Rung.ATTACK_WITH_CASUALTIES)
+NEVER_ANSWERED = -10_000  # day of the last kinetic answer before any was made
 
 
 class UnitedStates(Actor):
@@ -44,6 +49,7 @@ class UnitedStates(Actor):
         self.response_severity = np.zeros(n)
         self.iran_struck = np.zeros(n, dtype=bool)
         self.withdrawing = np.zeros(n, dtype=bool)
+        self.last_kinetic_day = np.full(n, NEVER_ANSWERED, dtype=np.int64)
         self.attack_memory = np.zeros(n)
         self.attack_memory_decay = decay_factor(p.habituation_half_life)
         self.attack_memory_to_monthly = monthly_rate_factor(self.attack_memory_decay)
@@ -110,21 +116,32 @@ class UnitedStates(Actor):
         [PressReports]), so their thresholds rise with Iraqi sovereignty pressure; a common enemy raises
         every threshold (the US bore with the militias while both fought ISIS [StrangeBedfellows2015]);
         striking Iran is held back by war aversion (the US struck no Iranian soil in 2019-2024
-        [PressReports]). A kinetic answer relieves pressure.
+        [PressReports]). The pressure weighs by the perceived rung of the worst pending attack
+        (``severity_exponent``), and for ``refractory_days`` after a kinetic answer only American dead or a
+        pressure ``refractory_bar`` above the usual threshold bring another: one strike round per wave of
+        attacks, not one per attack [PressReports]. A kinetic answer relieves pressure.
         """
         m = self.model
         p = self.params
         ctx = m.params.context
         u = np.clip(self.uniform("decision", worlds), LOGIT_EPSILON, 1 - LOGIT_EPSILON)
-        score = self.pressure[worlds] + pick(p.decision_noise, worlds) * np.log(u / (1.0 - u))
+        severity = self.response_severity[worlds]
+        # no pending attack (severity 0: pressure from elsewhere) leaves the pressure as it is
+        relative = np.where(severity > 0, np.minimum(severity / FULL_WEIGHT_SEVERITY, 1.0), 1.0)
+        weight = np.power(relative, pick(p.severity_exponent, worlds))
+        score = self.pressure[worlds] * weight + pick(p.decision_noise, worlds) * np.log(u / (1.0 - u))
+        killed_americans = severity > FULL_WEIGHT_SEVERITY
+        refractory = (m.day - self.last_kinetic_day[worlds] < pick(p.refractory_days, worlds)) & ~killed_americans
+        restraint = np.where(refractory, pick(p.refractory_bar, worlds), 0.0)
         forbearance = pick(ctx.common_enemy_forbearance, worlds) * pick(ctx.common_enemy, worlds)
         shift = per_world(forbearance - pick(p.hawkishness, worlds), worlds.size)
         in_syria = self.uniform("location", worlds) < pick(p.syria_strike_share, worlds)
         sovereignty = np.where(in_syria, 0.0, pick(p.sovereignty_cost, worlds) * m.iraqi_government.sovereignty[worlds])
         blames_iran = self.iran_struck[worlds] | (m.iran.posture[worlds] == Posture.ESCALATION)
         iran_bar = pick(p.iran_strike_threshold, worlds) + pick(p.war_aversion, worlds) + shift
-        leader_bar = pick(p.leader_killing_threshold, worlds) + shift + sovereignty
-        strike_bar = pick(p.strike_threshold, worlds) + shift + sovereignty
+        iran_bar = iran_bar + m.exchange_round_cost(worlds, side=0)  # exchanges (issue 10): rounds fought, ceasefire
+        leader_bar = pick(p.leader_killing_threshold, worlds) + shift + sovereignty + restraint
+        strike_bar = pick(p.strike_threshold, worlds) + shift + sovereignty + restraint
         strike_iran = blames_iran & (score + m.hostility_us_iran[worlds] > iran_bar)
         leader = ~strike_iran & (score > leader_bar)
         strike = ~strike_iran & ~leader & (score > strike_bar)
@@ -132,6 +149,7 @@ class UnitedStates(Actor):
         target = self.response_target[worlds]
         target = np.where(target < 0, (self.uniform("target", worlds) * len(m.militias)).astype(int), target)
         kinetic = strike_iran | leader | strike
+        self.last_kinetic_day[worlds[kinetic]] = m.day
         if strike_iran.any():
             self.strike_iran(worlds[strike_iran])
         if leader.any():
@@ -163,20 +181,22 @@ class UnitedStates(Actor):
         self.pressure[worlds] *= 1 - pick(self.params.pressure_discharge, worlds)
         self.clear_pending(worlds)
 
-    def strike_iran(self, worlds: np.ndarray) -> None:
-        """A direct strike on Iranian forces or soil (rung 6, across the Iranian firebreak [Schelling1966])."""
+    def strike_iran(self, worlds: np.ndarray, size: int | None = None) -> None:
+        """A direct strike on Iranian forces or soil (rung 6, across the Iranian firebreak [Schelling1966]).
+
+        It is a round of the direct exchange and humiliates Iran, which then chooses its answer by its own
+        rule after its deliberation delay (:meth:`Iran.answer_utilities`). ``size``: targets struck (a
+        scripted strike; each kills like one strike of the model's own).
+        """
         m = self.model
         iran = m.iran.params
-        killed = self.poisson("iran_strike_killed", pick(self.params.iran_strike_killed_mean, worlds), worlds)
+        mean = pick(self.params.iran_strike_killed_mean, worlds) * (1 if size is None else size)
+        killed = keyed_count(self, "iran_strike_killed", mean, worlds)
         m.record(worlds, self, Action.DIRECT_STRIKE, "iran", Rung.STATE_ON_STATE_STRIKE, weapon="airstrike",
                  killed=killed, intended=Rung.STATE_ON_STATE_STRIKE, perceived=Rung.STATE_ON_STATE_STRIKE,
                  side="us_iran", location="iran")
         m.outcome_counts["us_strikes_on_iran"][worlds] += 1
-        m.iran.humiliate(worlds, pick(iran.humiliation_per_strike_on_iran, worlds))
-        answer = self.uniform("counter_strike", worlds) < pick(iran.counter_strike_probability, worlds)
-        soon = worlds[answer]
-        delay = 1 + self.poisson("counter_delay", pick(iran.counter_strike_delay_mean, soon) - 1.0, soon)
-        m.iran.strike_due[soon] = m.day + delay
+        m.iran.humiliate(worlds, pick(iran.humiliation_per_strike_on_iran, worlds), source="us_strike_on_iran")
         m.exchange_strike(worlds, side=0)
 
     def consider_withdrawal(self, worlds: np.ndarray) -> None:

@@ -14,7 +14,10 @@ Callers import from here: ``from sim.scenario import load_scenario, parameter_pa
 """
 
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loading import ScenarioInfo, list_scenarios, load_scenario, resolve_scenario_path, scenarios_dir
+from sim.scenario.loading import (
+    SCENARIO_PATH_ENV, ScenarioInfo, list_scenarios, load_scenario, resolve_scenario_path, scenario_search_path,
+    scenarios_dir,
+)
 from sim.scenario.paths import ParameterInfo, field_bounds, parameter_paths
 from sim.scenario.schema import DEFAULT_FACTIONS, Scenario, validate_scenario
 from sim.scenario.sections import (
@@ -22,15 +25,16 @@ from sim.scenario.sections import (
     TargetMix, UnitedStatesConfig, WeaponLethality,
 )
 from sim.scenario.timeline import (
-    AttackEvent, CapabilityEvent, DrawdownEvent, ElectionEvent, EventBase, LeaderKilledEvent, OrderEvent, ShockEvent,
-    SiegeEvent, StrikeEvent, TalksEvent, TimelineEvent, TruceEvent,
+    AttackEvent, CapabilityEvent, CeasefireEvent, DirectStrikeEvent, DrawdownEvent, ElectionEvent, EventBase,
+    LeaderKilledEvent, OrderEvent, ShockEvent, SiegeEvent, StrikeEvent, TalksEvent, TimelineEvent, TruceEvent,
 )
 
 __all__ = [
-    "AttackEvent", "CapabilityEvent", "Context", "DEFAULT_FACTIONS", "DrawdownEvent", "ElectionEvent", "EventBase",
+    "AttackEvent", "CapabilityEvent", "CeasefireEvent", "Context", "DEFAULT_FACTIONS", "DirectStrikeEvent",
+    "DrawdownEvent", "ElectionEvent", "EventBase",
     "Faction", "Hostility", "IranConfig", "IraqiGovernmentConfig", "LeaderKilledEvent", "MilitiaDynamics", "OrderEvent",
-    "ParameterInfo", "QudsForceConfig", "Scenario", "ScenarioError", "ScenarioInfo", "ShockEvent", "SiegeEvent",
+    "ParameterInfo", "QudsForceConfig", "SCENARIO_PATH_ENV", "Scenario", "ScenarioError", "ScenarioInfo", "ShockEvent", "SiegeEvent",
     "StrikeEvent", "TalksEvent", "TargetExposure", "TargetMix", "TimelineEvent", "TruceEvent", "UnitedStatesConfig",
     "WeaponLethality", "field_bounds", "list_scenarios", "load_scenario", "parameter_paths", "resolve_scenario_path",
-    "scenarios_dir", "validate_scenario",
+    "scenario_search_path", "scenarios_dir", "validate_scenario",
 ]

@@ -62,11 +62,60 @@ def _describe(error: dict[str, Any], root: type[BaseModel]) -> tuple[str, str]:
             return match.group(1), match.group(2)
         return key, message
     got = error.get("input")
-    got_text = "" if isinstance(got, (dict, list)) else f", got {got!r}"
+    got_text = _got(got)
+    if kind in _EXPECTED:
+        return key, f"{_EXPECTED[kind]}{' (unquoted)' if _quoted_value(got, kind) else ''}{got_text}"
     if message.startswith("Input should be "):
         rest = message.removeprefix("Input should be ")
         message = "expected " + (rest if rest.startswith(("a ", "an ", "'", "at ")) else "a value " + rest)
     return key, f"{message}{got_text}"
+
+
+_EXPECTED = {  # strict types: what a field of this type takes, in the words of a YAML file
+    "bool_type": "expected a valid boolean (true or false)",
+    "float_type": "expected a valid number",
+    "int_type": "expected a valid integer",
+    "int_from_float": "expected a valid integer",
+    "string_type": "expected a valid string",
+    "date_type": "expected a valid date (YYYY-MM-DD)",
+    "finite_number": "expected a finite number",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+}
+
+
+def _quoted_value(value: Any, kind: str) -> bool:
+    """Whether ``value`` is a string that would be right unquoted (``'0.5'`` for a number, ``'2019-10-01'``)."""
+    import datetime as dt
+
+    if not isinstance(value, str):
+        return False
+    parse = {"float_type": float, "finite_number": float, "int_type": int, "date_type": dt.date.fromisoformat}.get(kind)
+    try:
+        return parse is not None and parse(value.strip()) is not None
+    except ValueError:
+        return False
+
+
+def _got(value: Any) -> str:
+    """``", got 1.5"`` for a short plain value; only its kind for anything else, so that a message never
+    echoes more than a few characters of a file's contents (pydantic's ``input_value`` is never shown)."""
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return ", got a mapping"
+    if isinstance(value, (list, tuple)):
+        return ", got a list"
+    if value is None:
+        return ", got nothing (null)"
+    if isinstance(value, (bool, int, float, dt.date)):
+        text = repr(value) if not isinstance(value, dt.date) else str(value)
+        return f", got {text}" if len(text) <= 40 else f", got a {type(value).__name__} of {len(text)} digits"
+    if isinstance(value, str):
+        return f", got {value!r}" if len(value) <= 40 else f", got a text of {len(value)} characters"
+    return f", got a {type(value).__name__}"
 
 
 def _valid_keys_at(root: type[BaseModel], location: list[str]) -> list[str]:

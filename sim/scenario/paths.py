@@ -57,8 +57,9 @@ def _numeric_fields(model: BaseModel, prefix: str) -> dict[str, ParameterInfo]:
 def parameter_paths(scenario: BaseModel) -> dict[str, ParameterInfo]:
     """Every numeric parameter of a scenario by dotted path (e.g. ``militias.badr.obedience``).
 
-    The horizon ``days`` is not a parameter (it is an option of the run).
+    The horizon ``days`` is not a parameter (it is an option of the run), nor are the outcome definitions
+    under ``outcomes`` (they say how results are read, not what happens).
     """
     paths = _numeric_fields(scenario, "")
     paths.pop("days", None)
-    return paths
+    return {path: info for path, info in paths.items() if not path.startswith("outcomes.")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -17,6 +18,7 @@ from sim.errors import InputError
 from sim.scenario.errors import scenario_error
 from sim.scenario.paths import parameter_paths
 from sim.scenario.sections import (
+    OutcomeDefinitions,
     FACTION_KEY, Context, Faction, Hostility, IranConfig, IraqiGovernmentConfig, MilitiaDynamics, P,
     QudsForceConfig, Strict, UnitedStatesConfig,
 )
@@ -33,6 +35,7 @@ DEFAULT_FACTIONS = {
     "kataib_sayyid_al_shuhada": Faction(name="Kataib Sayyid al-Shuhada"),
     "badr": Faction(name="Badr Organization"),
 }
+SCENARIO_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")  # it names results directories: no '/', '.', spaces
 
 
 class Scenario(Strict):
@@ -60,6 +63,18 @@ class Scenario(Strict):
     context: Context = Field(default_factory=Context, description="The strategic setting.")
     hostility: Hostility = Field(default_factory=Hostility, description="Dyadic hostility dynamics.")
     timeline: list[TimelineEvent] = Field(default_factory=list, description="Dated events (replaces the parent's).")
+    outcomes: OutcomeDefinitions = Field(
+        default_factory=OutcomeDefinitions, description="How outcome classes are defined (definitions, not parameters)."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not SCENARIO_NAME.match(value):
+            shown = value if len(value) <= 40 else value[:37] + "..."
+            raise ValueError(f"expected 1-100 letters, digits, '_' or '-' (it names the results directory), "
+                             f"got {shown!r}")
+        return value
 
     @field_validator("militias")
     @classmethod
@@ -92,6 +107,18 @@ class Scenario(Strict):
                     )
             if event.date is not None and event.date < self.start_date:
                 raise ValueError(f"timeline[{index}].date: {event.date} is before start_date {self.start_date}")
+        previous = None
+        for index, event in enumerate(self.timeline):
+            day = self.event_day(event)
+            where = f"timeline[{index}].{'day' if event.date is None else 'date'}"
+            when = f"day {day}" if event.date is None else f"{event.date} (day {day})"
+            if day >= self.days:
+                raise ValueError(f"{where}: {when} is past the horizon (days: {self.days}, the last day is "
+                                 f"{self.days - 1}); expected events within the horizon")
+            if previous is not None and day < previous[1]:
+                raise ValueError(f"{where}: {when} comes before timeline[{previous[0]}] (day {previous[1]}); "
+                                 "expected events in date order")
+            previous = (index, day)
         return self
 
     def event_day(self, event: EventBase) -> int:
@@ -110,7 +137,7 @@ class Scenario(Strict):
 
     def with_values(self, values: dict[str, Any]) -> "Scenario":
         """A validated copy with the given dotted-path values set."""
-        data = self.model_dump(mode="json")
+        data = self.model_dump()  # Python objects (dates stay dates) for the strict schema
         paths = parameter_paths(self)
         for path, value in values.items():
             if path not in paths:

@@ -24,9 +24,14 @@ def P(default: Any, lo: float | None = None, hi: float | None = None, unit: str 
 
 
 class Strict(BaseModel):
-    """Base of all scenario sections: unknown keys are errors, values are checked on assignment."""
+    """Base of all scenario sections: unknown keys are errors, values are checked on assignment.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Types are strict: a number field takes a number (an integer is fine for a float field) but not the
+    string '0.5' or a boolean, a boolean field takes only true or false, a date field only a YAML date;
+    infinities and NaN are refused.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -185,6 +190,25 @@ class UnitedStatesConfig(Strict):
     war_aversion: float = P(12.0, 0.0, 500.0, "pressure", "Extra threshold for striking Iran (the wish to avoid war).")
     syria_strike_share: float = P(0.3, 0.0, 1.0, "share", "Share of strikes on militia sites made in Syria (no sovereignty cost).")
     pressure_discharge: float = P(0.75, 0.0, 1.0, "share", "Share of pressure relieved by a kinetic response.")
+    severity_exponent: float = P(
+        2.0, 0.0, 10.0, "exponent",
+        "How much the worst pending attack's perceived rung weighs on the decision: the pressure is scaled by "
+        "(perceived rung / 3) ** exponent below an attack with casualties (rung 3), so harmless rocket fire "
+        "(rung 2) moves the US less than its count suggests; 0 switches the weighting off. The record: attacks "
+        "without casualties were almost never answered, however many [PressReports] [DoDBriefings2024]; "
+        "judgement (2 brings the crisis's answers to harmless attacks from 6.9 % to 2.7 %), range 0-3.",
+    )
+    refractory_days: int = P(
+        30, 0, 120, "days",
+        "After a kinetic answer the US makes no new kinetic answer for this many days unless Americans are "
+        "killed or the threshold is passed by `refractory_bar` (one strike round per wave of attacks, 2020-21 "
+        "[PressReports]); 0 switches the refractory period off; judgement, range 0-45.",
+    )
+    refractory_bar: float = P(
+        3.0, 0.0, 100.0, "pressure",
+        "Extra pressure needed for a kinetic answer within the refractory period (not applied when the pending "
+        "attack killed Americans); judgement, range 0-10.",
+    )
     pressure_per_extra_site: float = P(3.0, 0.1, 100.0, "pressure", "Pressure above the strike threshold per additional site struck.")
     max_sites: int = P(5, 1, 50, "sites", "Most militia sites struck in one round.")
     presence_floor: float = P(
@@ -227,12 +251,94 @@ class IranConfig(Strict):
     directive_restraint: float = P(0.3, 0.0, 5.0, "multiplier", "Attack-rate multiplier Iran asks of militias under restraint.")
     directive_pressure: float = P(1.0, 0.0, 5.0, "multiplier", "Multiplier under calibrated pressure.")
     directive_escalation: float = P(2.0, 0.0, 10.0, "multiplier", "Multiplier under escalation.")
-    direct_strike_threshold: float = P(2.5, 0.0, 100.0, "humiliation", "Humiliation above which Iran answers with a direct strike.")
-    direct_strike_delay_mean: float = P(5.0, 1.0, 60.0, "days", "Mean delay before the direct strike (Jan 2020: five days [PressReports]).")
-    warning_probability: float = P(0.9, 0.0, 1.0, "probability", "Probability a direct strike is preceded by a warning.")
-    salvo_size: int = P(16, 1, 1000, "missiles", "Missiles per direct strike (Jan 2020: 16 [PressReports]). " + NOT_YET_USED)
-    salvo_kill_probability_warned: float = P(0.05, 0.0, 1.0, "probability", "Probability a warned salvo kills Americans.")
-    salvo_kill_probability_unwarned: float = P(0.5, 0.0, 1.0, "probability", "Probability an unwarned salvo kills Americans.")
+    # Iran's answer to a humiliation: a multinomial logit over sim.ladder.DirectAnswer (none, proxy surge,
+    # warned salvo, unwarned strike); utilities are on the logit's scale (noise 1). The record has one event
+    # per kind of answer (Jan 2020, Jan 2024, Apr 2024, Oct 2024 [PressReports]), so every value below is thin.
+    direct_strike_delay_mean: float = P(
+        5.0, 1.0, 60.0, "days",
+        "Mean deliberation delay from a humiliating event (commander killed, US strike on Iran) to Iran's choice "
+        "of answer (Jan 2020: five days; Apr 2024: twelve; Oct 2024: four after Nasrallah's killing [PressReports]).",
+    )
+    repeat_discount: float = P(
+        1.0, 0.0, 5.0, "1/event",
+        "Diminishing reactions: the effective humiliation is the humiliation divided by 1 + repeat_discount x the "
+        "number of earlier humiliating events in the world. Iran answered none of the strikes on its soil that "
+        "followed its own rounds (Pakistan, Jan 2024; Israel, Apr 19 and Oct 26, 2024 [PressReports]); one event "
+        "each, so judgement, plausible range 0-3.",
+    )
+    surge_weight: float = P(
+        0.5, 0.0, 10.0, "utility/humiliation",
+        "Utility of a proxy surge per unit of effective humiliation; judgement (Iran's proxies, not Iran, carried "
+        "most of the pressure after Jan 2020 [PressReports]), plausible range 0.2-1.",
+    )
+    direct_weight: float = P(
+        1.0, 0.0, 10.0, "utility/humiliation",
+        "Utility of a direct strike (warned or not) per unit of effective humiliation; judgement, set with the "
+        "costs below so that under crisis_2019_2020 (commander killed, no talks) a warned salvo is chosen in "
+        "~0.7 of worlds (one event, Jan 8, 2020 [PressReports]); plausible range 0.5-2.",
+    )
+    surge_cost: float = P(
+        1.0, -10.0, 20.0, "utility",
+        "Fixed cost of a proxy surge (exposure of the factions, Iraqi backlash); judgement, plausible range 0-2.",
+    )
+    warned_salvo_cost: float = P(
+        0.8, -10.0, 20.0, "utility",
+        "Fixed cost of a warned, casualty-avoiding salvo (the firebreak of a state-on-state strike crossed "
+        "openly); judgement calibrated to the one warned salvo on US forces (Jan 2020 [PressReports]), "
+        "plausible range 0-2.",
+    )
+    unwarned_strike_cost: float = P(
+        1.7, -10.0, 20.0, "utility",
+        "Fixed cost of an unwarned strike meant to kill, before its larger expected US answer; judgement so that "
+        "it is chosen in ~0.1 of worlds under crisis_2019_2020 (Iran warned in Jan 2020 and Apr 2024; Oct 2024 "
+        "came with short warning [PressReports]), plausible range 1-3.",
+    )
+    restraint_weight: float = P(
+        1.0, 0.0, 10.0, "utility/score",
+        "Utility removed from every answer (surge or direct) per unit of posture restraint, talks_restraint x "
+        "talks + economic_restraint x economic_exposure (the posture score's own terms: talks and Iraq's "
+        "economy restrain Iran [MilitiasRogue2021] [DoubleGame2021]); judgement, plausible range 0.5-2.",
+    )
+    war_cost: float = P(
+        10.0, 0.0, 100.0, "utility",
+        "Iran's cost of war: utility lost per unit of probability that the US answers the option with a strike "
+        "on Iran; judgement (Iran's rounds of 2020-2024 were shaped to avoid an answer [PressReports]), "
+        "plausible range 5-20.",
+    )
+    us_answer_scale: float = P(
+        4.0, 0.1, 50.0, "pressure",
+        "Iran's uncertainty about the US answer: P(US strikes Iran) is a logistic of (US pressure after the "
+        "option + US hostility toward Iran - the US Iran-strike bar) / this scale; judgement, plausible range 2-8.",
+    )
+    round_cost: float = P(
+        1.0, 0.0, 20.0, "utility/round",
+        "Cost to Iran of another direct strike per round already fought in the running exchange (every direct "
+        "round of 2020-2024 ended after one answer or none [PressReports]); judgement, plausible range 0.5-3.",
+    )
+    us_round_cost: float = P(
+        3.0, 0.0, 100.0, "pressure/round",
+        "Raise of the US's Iran-strike bar per round already fought in the running exchange (Israel's answers of "
+        "Apr 19 and Oct 26, 2024 were limited and final [PressReports]); judgement, plausible range 1-8.",
+    )
+    surge_days: int = P(
+        30, 1, 365, "days",
+        "Days a proxy surge holds the factions' directive at escalation; judgement, plausible range 14-90.",
+    )
+    salvo_size: int = P(
+        16, 1, 1000, "missiles",
+        "Missiles in the model's own salvo (Jan 2020: 16 [PressReports]): the reference a scripted strike's "
+        "size scales casualties against.",
+    )
+    salvo_kill_probability_warned: float = P(
+        0.05, 0.0, 1.0, "probability",
+        "Probability a warned salvo kills Americans (Jan 2020: 16 missiles, none killed; Apr 2024: ~320 drones "
+        "and missiles telegraphed days ahead, no deaths [PressReports]); judgement, plausible range 0-0.1.",
+    )
+    salvo_kill_probability_unwarned: float = P(
+        0.5, 0.0, 1.0, "probability",
+        "Probability an unwarned salvo kills Americans (Oct 2024: ~180-200 missiles on short warning, one death "
+        "[PressReports]); one event, judgement, plausible range 0.3-0.6.",
+    )
     salvo_killed_mean: float = P(4.0, 0.0, 500.0, "people", "Mean dead when a salvo kills.")
     salvo_wounded_mean: float = P(80.0, 0.0, 5000.0, "people", "Mean wounded per salvo (Jan 2020: ~110 brain injuries [PressReports]).")
     humiliation_after_salvo: float = P(
@@ -240,12 +346,17 @@ class IranConfig(Strict):
         "Share of humiliation left after a direct strike: the salvo is the answer (Jan 2020: Iran declared its "
         "response concluded [PressReports]); judgement.",
     )
-    counter_strike_probability: float = P(0.8, 0.0, 1.0, "probability", "Probability Iran answers a US strike on Iran in kind.")
-    counter_strike_delay_mean: float = P(
-        2.0, 1.0, 60.0, "days", "Mean delay before Iran answers a US strike on Iran in kind; judgement (no case in the record)."
+    war_after_rounds: int = P(
+        4, 3, 8, "rounds",
+        "Rounds of one direct exchange (state-on-state strikes, each answering the other state's last within "
+        "exchange_window days; the opening strike is round 1) at which open war begins (rung 7). No exchange of "
+        "2020-2024 went past one answer [PressReports]; judgement, range 3-8.",
     )
-    war_after_rounds: int = P(3, 2, 50, "strikes", "Direct strikes exchanged in alternation after which open war begins.")
-    exchange_window: int = P(30, 1, 365, "days", "Days within which a direct strike counts as an answer to the last one.")
+    exchange_window: int = P(
+        30, 1, 365, "days",
+        "Days within which a direct strike counts as an answer to the other state's last; an exchange with no "
+        "answer within them ends (Israel answered on Apr 19 and Oct 26, 2024: 6 and 25 days [PressReports]).",
+    )
 
 
 class QudsForceConfig(Strict):
@@ -298,3 +409,27 @@ class Hostility(Strict):
         "responsible for its proxies' attacks [DoDBriefings2024]); judgement.",
     )
 
+
+
+class OutcomeDefinitions(Strict):
+    """How a world's history is classed: quiet, provocation, crisis, contained exchange or confrontation.
+
+    Definitions, not parameters of the worlds: they change how results are read, never what happens, so
+    they are not parameter paths (sweeps cannot vary them). ``escalation thesis --definition broad``
+    reads the same results under the broader definition.
+    """
+
+    confrontation_rounds: int = Field(
+        3, ge=2, le=20,
+        description="A direct exchange of this many rounds (each a state-on-state strike answering the other "
+        "state's last within the exchange window) is a confrontation even before open war. With 3, one strike "
+        "answered once and then stopped is a contained exchange (every direct round of 2020-2024 ended after "
+        "one answer or none [PressReports]); judgement, range 2-5.",
+        json_schema_extra={"unit": "rounds"},
+    )
+    exchange_is_confrontation: bool = Field(
+        False,
+        description="The broader definition: any direct exchange (one state answering the other's direct "
+        "strike) counts as confrontation, so there is no contained exchange.",
+        json_schema_extra={"unit": "flag"},
+    )

@@ -118,6 +118,39 @@ class TruceEvent(EventBase):
     factions: list[str] | None = Field(None, description="Factions in the truce (default: all).")
 
 
+class DirectStrikeEvent(EventBase):
+    """A direct state-on-state strike (rung 6) that happened or is assumed; the model decides every answer.
+
+    ``by: united_states`` strikes Iran (and humiliates it: Iran then chooses its answer by its own rule);
+    ``by: iran`` fires a missile salvo on US forces in Iraq (the US then decides whether to answer). The
+    strike counts as a round of the direct exchange like the model's own.
+    """
+
+    type: Literal["direct_strike"]
+    by: Literal["united_states", "iran"]
+    size: int | None = Field(
+        None, ge=1, le=1000,
+        description="Targets struck (US; each like one strike of the model's own, default 1) or missiles fired "
+        "(Iran; default iran.salvo_size): casualties scale with it.",
+    )
+    warned: bool | None = Field(
+        None, description="Iran only: the salvo is warned in advance and casualty-avoiding (default true).",
+    )
+
+    @model_validator(mode="after")
+    def _warned_is_for_iran(self) -> "DirectStrikeEvent":
+        if self.by == "united_states" and self.warned is not None:
+            raise ValueError("'warned' applies only to a strike by iran")
+        return self
+
+
+class CeasefireEvent(EventBase):
+    """A ceasefire between the two states: neither strikes the other directly, any running exchange ends."""
+
+    type: Literal["ceasefire"]
+    days: int = Field(30, ge=1, le=3650, description="How long neither state strikes the other directly.")
+
+
 TimelineEvent = Annotated[
     Union[
         TalksEvent,
@@ -131,6 +164,8 @@ TimelineEvent = Annotated[
         DrawdownEvent,
         CapabilityEvent,
         TruceEvent,
+        DirectStrikeEvent,
+        CeasefireEvent,
     ],
     Field(discriminator="type"),
 ]
