@@ -57,6 +57,18 @@ def _cmd_calibrate(args) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix not in (".yaml", ".yml"):
         raise InputError("expected a .yaml file to write the calibrated scenario to", key="--out")
+    from analysis.runs.guards import (
+        check_days, check_fits, check_output_dir, check_seed, chunk_bytes_per_world, fitting_worlds,
+    )
+
+    check_output_dir(out.parent if out is not None else Path("."), key="--out")
+    check_seed(args.seed)
+    check_days(args.days)
+    if args.worlds > 0 and args.candidates > 0:  # one vectorized batch of every candidate's worlds (events kept)
+        check_fits(args.worlds * args.candidates, chunk_bytes_per_world(args.days or 500, False, True),
+                   f"a round of {args.candidates:,} candidates in one batch", key="--worlds",
+                   hint=f" ({fitting_worlds(chunk_bytes_per_world(args.days or 500, False, True) * args.candidates):,} "
+                        "per candidate)")
     result = calibrate(args.scenario, args.targets, parameters, worlds=args.worlds, seed=args.seed,
                        candidates=args.candidates, rounds=args.rounds, bootstrap=args.bootstrap, days=args.days,
                        search_factor=args.search_factor,
@@ -64,14 +76,32 @@ def _cmd_calibrate(args) -> int:
     out = out or Path(f"{result.scenario.name}_calibrated.yaml")
     original = Path(args.scenario)
     extends = str(original.resolve()) if original.suffix in (".yaml", ".yml") else result.scenario.name
-    out.write_text(result.yaml_text(extends), encoding="utf-8")
+    note = ""
+    if original.suffix in (".yaml", ".yml"):  # `extends:` reaches the calibrated file's folder (or --scenario-path)
+        folder = out.parent.resolve()
+        if original.resolve().is_relative_to(folder):
+            extends = str(original.resolve().relative_to(folder))
+        else:
+            note = f"; load it with --scenario-path {original.resolve().parent}"
+    try:
+        out.write_text(result.yaml_text(extends), encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot write the calibrated scenario ({error.strerror or type(error).__name__})",
+                         file=str(out), key="--out") from None
     print(result.summary())
-    print(f"\nWrote {out} (extends {extends}).")
+    print(f"\nWrote {out} (extends {extends}{note}).")
     return 0
 
 
 def _cmd_facts(args) -> int:
     from analysis.calibration.facts import check_facts, facts_report
+    from analysis.runs.guards import check_days, check_fits, check_seed, chunk_bytes_per_world
+
+    check_seed(args.seed)
+    check_days(args.days)
+    if args.worlds > 0:
+        check_fits(args.worlds, chunk_bytes_per_world(args.days or 500, False, True), "a scenario's worlds in one batch",
+                   key="--worlds")
 
     checks = check_facts(args.scenarios or None, worlds=args.worlds, seed=args.seed, days=args.days)
     print(facts_report(checks, args.worlds, args.seed))

@@ -54,6 +54,9 @@ def app_config(scenario: str | None = None, seed: int = 0, replay: str | None = 
         raise InputError("--world needs --replay RESULTS_DIR", key="--world")
     if seed < 0:
         raise InputError(f"expected a seed >= 0, got {seed}", key="--seed")
+    from analysis.runs.guards import check_seed
+
+    check_seed(seed)
     load_scenario(scenario or "baseline")  # raises ScenarioError (an InputError) for an unknown scenario
     return AppConfig(scenario=scenario or "baseline", seed=seed)
 

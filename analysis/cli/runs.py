@@ -10,7 +10,9 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("execution")
     group.add_argument("--workers", type=int, default=None, metavar="W",
                        help="local worker processes (default: number of CPUs; 1 runs in this process); "
-                            "with --dask, workers of the local Dask cluster")
+                            "with --dask, workers of the local Dask cluster; capped at the CPUs available")
+    group.add_argument("--force-workers", action="store_true",
+                       help="start --workers processes even when they are more than the CPUs available")
     group.add_argument("--scheduler", metavar="ADDRESS", default=None,
                        help="run on this Dask scheduler, e.g. tcp://127.0.0.1:8786 (needs the [dask] extra)")
     group.add_argument("--dask", action="store_true", help="start a local Dask cluster on 127.0.0.1")
@@ -57,7 +59,7 @@ def _execute(plan, args) -> int:
     install_sigterm_as_interrupt()
     results = execute(plan, args.out, workers=args.workers, chunk_size=args.chunk_size, scheduler=args.scheduler,
                       dask=args.dask, series=args.series, events=args.events, quiet=args.quiet,
-                      connect_timeout=args.connect_timeout)
+                      connect_timeout=args.connect_timeout, force_workers=args.force_workers)
     if not args.quiet:
         print(outcome_summary(results), file=sys.stdout, flush=True)
     return 0

@@ -102,8 +102,10 @@ def build_report(paths: list[str | Path], out: str | Path, threshold: float = 0.
     Raises:
         InputError: bad results directories or threshold, or ``out`` is an existing non-report directory.
     """
+    from analysis.runs.guards import check_output_dir, write_error
+
     threshold = stats.check_threshold(threshold)
-    out = Path(out)
+    out = check_output_dir(Path(out), key="--out")
     if out.exists() and not (out.is_dir() and (out / MARKER).is_file()):
         if not out.is_dir() or any(out.iterdir()):
             raise InputError("exists and is not an earlier report; choose another --out", file=str(out))
@@ -120,7 +122,9 @@ def build_report(paths: list[str | Path], out: str | Path, threshold: float = 0.
             shutil.rmtree(old, ignore_errors=True)
         else:
             temporary.rename(out)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(temporary, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
+            raise write_error(error, out, "the report (nothing was kept)") from None
         raise
     return out / "report.html"

@@ -44,6 +44,24 @@ def _cast(parameter: ParameterRange, column: np.ndarray) -> np.ndarray:
     return column.astype(np.float64)
 
 
+def design_rows(spec: SweepSpec) -> int:
+    """The number of design points :func:`build_design` draws, computed without drawing them."""
+    kind = spec.design["kind"]
+    d = len(spec.parameters)
+    if kind == "grid":
+        default_levels = spec.design.get("levels", 5)
+        rows = 1
+        for p in spec.parameters:
+            rows *= (p.levels or default_levels) if p.is_range and p.lo != p.hi else (1 if p.is_range else len(p.values))
+        return rows
+    samples = int(spec.design["samples"])
+    if kind == "sobol":
+        return samples * (2 * d + 2 if spec.design.get("calc_second_order", False) else d + 2)
+    if kind == "morris":
+        return samples * (d + 1)
+    return samples
+
+
 def build_design(spec: SweepSpec) -> Design:
     """The design points of a spec, deterministic in its seed.
 

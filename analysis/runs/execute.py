@@ -15,6 +15,7 @@ find it by this module's path.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import signal
@@ -28,6 +29,10 @@ import pandas as pd
 
 from analysis.runs.plan import ChunkTask, Plan, plan_batch, plan_identity, plan_manifest, plan_sweep
 from analysis.runs.spec import SweepSpec, load_sweep_spec
+from analysis.runs.guards import (
+    PLAN_BYTES_PER_WORLD, check_output_dir, check_timeout, check_workers, chunk_bytes_per_world, chunks_in_memory,
+    fitting_worlds, usable_cpus,
+)
 from analysis.runs.store import Results, StoreWriter, utc_now
 from sim.errors import InputError
 
@@ -76,8 +81,14 @@ def default_chunk_size(missing: int, workers: int, collect_series: bool, collect
 
 def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = None, chunk_size: int | None = None,
             scheduler: str | None = None, dask: bool = False, series: bool = False, events: bool = False,
-            quiet: bool = False, stream=None, label: str | None = None, connect_timeout: float = 10.0) -> Results:
+            quiet: bool = False, stream=None, label: str | None = None, connect_timeout: float = 10.0,
+            force_workers: bool = False) -> Results:
     """Run (or resume) a planned batch or sweep into its results directory.
+
+    Bad input is refused before anything is written: workers, chunk size and timeout out of range, an
+    output directory that cannot be written, chunks that cannot fit in memory. On resume, a damaged part
+    (unreadable, truncated, empty, other columns or rows) is moved aside to ``damaged/<table>/<part>.damaged``
+    with a one-line notice and its chunk runs again. A full disk stops the run with one line saying what was kept.
 
     Args:
         plan: from :func:`plan_batch` or :func:`plan_sweep`.
@@ -92,6 +103,7 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
         stream: where progress goes (default stderr).
         label: progress line prefix.
         connect_timeout: seconds to wait for a Dask scheduler and its workers.
+        force_workers: start ``workers`` processes even when they are more than the usable CPUs.
 
     Returns:
         The results handle.
@@ -99,20 +111,30 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
     from analysis.runs.executors import make_executor
     from analysis.runs.progress import Progress
 
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
+    label = label or f"escalation {plan.kind} {plan.name}"
+    command = " ".join(label.split()[:2])
+    if workers is not None and not scheduler:
+        workers = check_workers(workers, force_workers, command, stream)
+    elif workers is not None and (isinstance(workers, bool) or workers < 1):
         raise InputError(f"expected a positive number of workers, got {workers}", key="--workers")
     if chunk_size is not None and (isinstance(chunk_size, bool) or chunk_size < 1):
         raise InputError(f"expected a positive chunk size, got {chunk_size}", key="--chunk-size")
+    connect_timeout = check_timeout(connect_timeout)
     out = Path(out) if out is not None else Path("results") / plan.name
+    check_output_dir(out)
     identity = plan_identity(plan, series, events)
     writer = StoreWriter(out, identity, plan_manifest(plan, identity))
     writer.check()
-    done_before = writer.done_mask(plan.total) if (out / "manifest.json").exists() else np.zeros(plan.total, bool)
+    resuming = (out / "manifest.json").exists()
+    damaged = damaged_parts(out, plan.total) if resuming else []
+    done_before = writer.done_mask(plan.total) if resuming else np.zeros(plan.total, bool)
+    for _, _, first, last, _ in damaged:
+        done_before[first:last + 1] = False
     missing = int((~done_before).sum())
-    n_workers = workers or os.cpu_count() or 1
+    n_workers = workers or usable_cpus()
     size = chunk_size or default_chunk_size(missing, n_workers, series, events)
+    size = _chunk_that_fits(plan, size, chunk_size is not None, n_workers, series, events)
     chunk_count = sum(1 for _ in plan.chunk_ids(done_before, size)) if missing else 0
-    label = label or f"escalation {plan.kind} {plan.name}"
     progress = Progress(plan.total, initial=plan.total - missing, label=label, quiet=quiet, stream=stream)
 
     executor = make_executor(workers=workers, scheduler=scheduler, dask=dask, timeout=connect_timeout,
@@ -120,6 +142,8 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
     run_record: dict[str, Any] = {}
     try:
         writer.open()
+        if damaged:
+            set_aside(damaged, out, command, stream)
         points = plan.points_table()
         if points is not None:
             writer.write_side_table("points", points)
@@ -163,6 +187,8 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
                 writer.write_manifest()
             except Exception:  # keep the original error
                 pass
+        if isinstance(error, OSError) and error.errno in _WRITE_ERRNOS:
+            raise _store_error(error, out, writer, plan.total) from None
         raise
     finally:
         if executor is not None:
@@ -170,10 +196,144 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
         writer.close()
 
 
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+                 errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG}
+_REQUIRED_COLUMNS = {"outcomes": ("world", "seed", "outcome"), "series": ("world", "day"), "events": ("world", "day")}
+
+
+def _store_error(error: OSError, out: Path, writer: StoreWriter, total: int) -> InputError:
+    """One line for a write that failed (a full disk, a read-only or vanished directory): what was kept, how to resume."""
+    try:
+        kept = int(writer.done_mask(total).sum())
+    except OSError:
+        kept = 0
+    where = f" {error.filename}" if error.filename else ""
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    what = (f"disk full (no space left on device) while writing{where}" if full
+            else f"cannot write{where} ({error.strerror or type(error).__name__})")
+    remedy = "free some space" if full else "make the directory writable"
+    if kept:
+        return InputError(f"{what}; kept {kept:,} of {total:,} worlds (every stored chunk is complete); {remedy} and "
+                          "rerun the same command to resume", file=str(out))
+    return InputError(f"{what}; no world was stored; {remedy} and rerun the same command", file=str(out))
+
+
+def _chunk_that_fits(plan: Plan, size: int, explicit: bool, workers: int, series: bool, events: bool) -> int:
+    """The chunk size, bounded by memory: chunks held at once must fit beside the plan's own arrays."""
+    days = plan.days or max((int(getattr(s, "days", 0) or 0) for s in plan.scenarios), default=365) or 365
+    per_world = chunk_bytes_per_world(days, series, events)
+    at_once = chunks_in_memory(workers)
+    most = fitting_worlds(per_world * at_once, plan.total * PLAN_BYTES_PER_WORLD)
+    if size <= most:
+        return size
+    tables = " and ".join(["outcomes", *(["series"] if series else []), *(["events"] if events else [])])
+    if explicit or most < 1:
+        raise InputError(f"{size:,} worlds per chunk do not fit in memory: about {per_world / 1024:,.0f} KiB per "
+                         f"world for the {tables} of {days:,} days, {at_once} chunks held at once by {workers} "
+                         f"workers beside the plan; at most {max(most, 0):,} worlds per chunk would fit",
+                         key="--chunk-size")
+    return most
+
+
+def damaged_parts(out: Path, total: int) -> list[tuple[Path, str, int, int, list[Path]]]:
+    """Parts of a store that cannot be read back whole: ``(part, reason, first, last, parts to set aside with it)``.
+
+    Outcomes parts (the commit markers) are read whole and must hold exactly worlds ``first..last`` of this plan,
+    with the columns of the other parts; series and events parts must have a readable footer with the columns
+    of their table. A damaged series or events part takes its chunk's outcomes part with it, so the chunk runs again.
+    """
+    import collections
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from analysis.runs.store import _arrow_reason as reason_of, _parts
+
+    found: list[tuple[Path, str, int, int, list[Path]]] = []
+    committed: dict[tuple[int, int], Path] = {}
+    schemas: dict[Path, frozenset] = {}
+    previous_last = -1
+    for first, last, path in _parts(out / "outcomes"):
+        reason = None
+        if last < first or last >= total:
+            reason = f"worlds {first}-{last} are outside this plan's 0-{total - 1}"
+        elif first <= previous_last:
+            reason = f"worlds {first}-{last} overlap another part"
+        else:
+            try:
+                table = pq.read_table(path)
+                missing = [c for c in _REQUIRED_COLUMNS["outcomes"] if c not in table.column_names]
+                if missing:
+                    reason = f"no column {missing[0]!r}"
+                elif table.num_rows != last - first + 1 or not np.array_equal(
+                        table.column("world").to_numpy(), np.arange(first, last + 1)):
+                    reason = f"{table.num_rows} rows that are not worlds {first}-{last}"
+                else:
+                    schemas[path] = frozenset(table.column_names)
+            except (pa.ArrowException, OSError, ValueError, TypeError) as error:
+                reason = reason_of(error)
+        if reason:
+            found.append((path, reason, first, last, []))
+        else:
+            committed[(first, last)] = path
+            previous_last = last
+    for table_name in ("series", "events"):
+        for first, last, path in _parts(out / table_name):
+            if (first, last) not in committed:
+                continue  # an orphan of an interrupted chunk: the writer deletes it
+            try:
+                names = pq.read_schema(path).names
+                missing = [c for c in _REQUIRED_COLUMNS[table_name] if c not in names]
+                reason = f"no column {missing[0]!r}" if missing else None
+                if reason is None:
+                    schemas[path] = frozenset(names)
+            except (pa.ArrowException, OSError, ValueError) as error:
+                reason = reason_of(error)
+            if reason:
+                found.append((path, reason, first, last, [committed.pop((first, last))]))
+    for directory in ("outcomes", "series", "events"):  # the columns most parts of a table have
+        group = {p: names for p, names in schemas.items() if p.parent.name == directory and p.exists()}
+        if len(group) < 2:
+            continue
+        common = collections.Counter(group.values()).most_common(1)[0][0]
+        for path, names in group.items():
+            if names != common:
+                first, last = (int(x) for x in path.stem.split("-")[1:3])
+                if directory == "outcomes":
+                    if (first, last) in committed:
+                        committed.pop((first, last))
+                        found.append((path, "its columns differ from the other parts'", first, last, []))
+                elif (first, last) in committed:
+                    found.append((path, "its columns differ from the other parts'", first, last,
+                                  [committed.pop((first, last))]))
+    return found
+
+
+def set_aside(damaged: list[tuple[Path, str, int, int, list[Path]]], out: Path, command: str, stream=None) -> None:
+    """Move damaged parts to ``damaged/<table>/<part>.damaged`` (out of the tables, so no reader of a table's
+    folder trips on them); their chunks run again. One notice line each."""
+    for path, reason, first, last, companions in damaged:
+        moved = []
+        for part in (path, *companions):
+            if not part.exists():
+                continue
+            target = out / "damaged" / part.parent.name / f"{part.name}.damaged"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            count = 1
+            while target.exists():
+                target = target.with_name(f"{part.name}.damaged.{count}")
+                count += 1
+            os.replace(part, target)
+            moved.append(target.relative_to(out))
+        with_it = f" (with its chunk's {', '.join(str(m) for m in moved[1:])})" if len(moved) > 1 else ""
+        print(f"{command}: note: {path}: damaged part ({reason}); moved aside to {moved[0] if moved else '?'}{with_it}; "
+              f"worlds {first}-{last} run again", file=stream or sys.stderr, flush=True)
+
+
 def batch(scenarios: str | Sequence[str], worlds: int, seed: int = 0, *, days: int | None = None,
           out: str | Path | None = None, workers: int | None = None, chunk_size: int | None = None,
           scheduler: str | None = None, dask: bool = False, series: bool = False, events: bool = False,
-          quiet: bool = False, connect_timeout: float = 10.0) -> Results:
+          quiet: bool = False, connect_timeout: float = 10.0, force_workers: bool = False) -> Results:
     """Run ``worlds`` worlds of each scenario (``escalation batch``) and return the results handle.
 
     Args:
@@ -182,28 +342,33 @@ def batch(scenarios: str | Sequence[str], worlds: int, seed: int = 0, *, days: i
         seed: master seed; world k of every scenario gets ``derive_seeds(seed, k)``.
         days: horizon (default: each scenario's own).
         out: results directory (default ``results/batch-<scenarios>-n<worlds>-s<seed>``).
-        workers, chunk_size, scheduler, dask, series, events, quiet, connect_timeout: see :func:`execute`.
+        workers, chunk_size, scheduler, dask, series, events, quiet, connect_timeout, force_workers: see
+            :func:`execute`.
     """
     plan = plan_batch(scenarios, worlds, seed, days)
     return execute(plan, out, workers=workers, chunk_size=chunk_size, scheduler=scheduler, dask=dask,
-                   series=series, events=events, quiet=quiet, connect_timeout=connect_timeout)
+                   series=series, events=events, quiet=quiet, connect_timeout=connect_timeout,
+                   force_workers=force_workers)
 
 
 def sweep(spec: str | Path | dict | SweepSpec, *, out: str | Path | None = None, workers: int | None = None,
           chunk_size: int | None = None, scheduler: str | None = None, dask: bool = False, series: bool = False,
-          events: bool = False, quiet: bool = False, connect_timeout: float = 10.0) -> Results:
+          events: bool = False, quiet: bool = False, connect_timeout: float = 10.0,
+          force_workers: bool = False) -> Results:
     """Run the sweep a YAML spec (or mapping) describes (``escalation sweep``) and return the results handle.
 
     Args:
         spec: path to a sweep YAML, a mapping of the same form, or a loaded :class:`SweepSpec`.
         out: results directory (default ``results/<spec name>``).
-        workers, chunk_size, scheduler, dask, series, events, quiet, connect_timeout: see :func:`execute`.
+        workers, chunk_size, scheduler, dask, series, events, quiet, connect_timeout, force_workers: see
+            :func:`execute`.
     """
     if not isinstance(spec, SweepSpec):
         spec = load_sweep_spec(spec)
     plan = plan_sweep(spec)
     return execute(plan, out, workers=workers, chunk_size=chunk_size, scheduler=scheduler, dask=dask,
-                   series=series, events=events, quiet=quiet, connect_timeout=connect_timeout)
+                   series=series, events=events, quiet=quiet, connect_timeout=connect_timeout,
+                   force_workers=force_workers)
 
 
 def outcome_summary(results: Results) -> str:

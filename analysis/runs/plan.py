@@ -16,7 +16,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.runs.designs import build_design
+from analysis.runs.designs import build_design, design_rows
+from analysis.runs.guards import PLAN_BYTES_PER_WORLD, DESIGN_BYTES_PER_ROW, check_days, check_fits, check_seed, fitting_worlds
 from analysis.runs.spec import SweepSpec
 from sim.errors import InputError
 
@@ -204,15 +205,15 @@ def plan_batch(scenarios: Sequence[str], worlds: int, seed: int = 0, days: int |
         raise InputError("a scenario is listed twice", key="SCENARIO")
     if isinstance(worlds, bool) or not isinstance(worlds, (int, np.integer)) or worlds <= 0:
         raise InputError(f"expected a positive number of worlds, got {worlds!r}", key="--worlds")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"expected a non-negative integer seed, got {seed!r}", key="--seed")
-    if days is not None and (isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days <= 0):
-        raise InputError(f"expected a positive number of days, got {days!r}", key="--days")
+    seed = check_seed(seed, "--seed")
+    days = check_days(days, "--days")
     loaded = _load_scenarios(scenarios)
+    check_fits(int(worlds) * len(scenarios), PLAN_BYTES_PER_WORLD, "the plan's seeds and world ids", key="--worlds",
+               hint=f" ({fitting_worlds(PLAN_BYTES_PER_WORLD * len(scenarios)):,} per scenario)")
     k = np.arange(worlds, dtype=np.int64)
     replicate_seeds = np.asarray(derive_seeds(int(seed), k), dtype=np.uint64)
     n = len(scenarios)
-    stems = "+".join(Path(s).stem for s in scenarios)
+    stems = "+".join(s.name for s in loaded)  # validated names (letters, digits, '_', '-'): a safe directory name
     return Plan(
         kind="batch",
         name=f"batch-{stems}-n{worlds}-s{seed}",
@@ -232,8 +233,9 @@ def plan_sweep(spec: SweepSpec) -> Plan:
     """Plan every (point, replicate) world of a validated sweep spec."""
     from sim.seeds import derive_seeds
 
-    design = build_design(spec)
     loaded = _load_scenarios(spec.scenarios)
+    _check_sweep_fits(spec)
+    design = build_design(spec)
     rows = len(design.table)
     n_points = rows * len(spec.scenarios)
     replicates = spec.replicates
@@ -263,6 +265,21 @@ def plan_sweep(spec: SweepSpec) -> Plan:
         design_manifest=design_manifest,
         design_raw=design.raw,
     )
+
+
+def _check_sweep_fits(spec: SweepSpec) -> None:
+    """Refuse a sweep whose design or worlds cannot be held in memory (before any array is made)."""
+    rows = design_rows(spec)
+    where = {"file": spec.file, "key": "replicates"}
+    per_row = DESIGN_BYTES_PER_ROW + 64 * len(spec.parameters)
+    check_fits(rows, per_row, "the design table", unit="design points", file=spec.file, key="design")
+    points = rows * len(spec.scenarios)
+    total = points * spec.replicates
+    most = fitting_worlds(PLAN_BYTES_PER_WORLD, rows * per_row)
+    if total > most:
+        check_fits(total, PLAN_BYTES_PER_WORLD, f"the plan's seeds and world ids ({points:,} design points x "
+                   f"{spec.replicates:,} replicates)", fixed=rows * per_row,
+                   hint=f" (replicates: {max(0, most // max(points, 1)):,} at most)", **where)
 
 
 def plan_identity(plan: Plan, collect_series: bool, collect_events: bool) -> dict[str, Any]:

@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis.runs.guards import check_days, check_seed
 from sim.errors import InputError
+from sim.scenario.schema import SCENARIO_NAME
 from sim.yamlio import did_you_mean, read_yaml
 
 DESIGN_KINDS = ("grid", "random", "lhs", "sobol", "morris")
@@ -150,8 +152,10 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
         raise _fail(file, str(unknown[0]), f"unknown key{suggestion}; expected one of {sorted(_SPEC_KEYS)}")
 
     name = raw.get("name", default_name)
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise _fail(file, "name", f"expected a plain directory name, got {name!r}")
+    if not isinstance(name, str) or not SCENARIO_NAME.match(name):
+        shown = name if not isinstance(name, str) or len(name) <= 40 else name[:37] + "..."
+        raise _fail(file, "name", f"expected 1-100 letters, digits, '_' or '-' (it names the results directory), "
+                                  f"got {shown!r}")
 
     if "scenario" in raw and "scenarios" in raw:
         raise _fail(file, "scenarios", "give either `scenario` or `scenarios`, not both")
@@ -168,12 +172,10 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
         scenarios = [str(base / s) if (s.endswith((".yaml", ".yml")) and (base / s).is_file()) else s for s in scenarios]
 
     replicates = _positive_int(raw.get("replicates"), file, "replicates", "worlds per design point")
-    seed = raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise _fail(file, "seed", f"expected a non-negative integer, got {seed!r}")
+    seed = check_seed(raw.get("seed", 0), key="seed", file=file)
     days = raw.get("days")
     if days is not None:
-        days = _positive_int(days, file, "days", "horizon in days")
+        days = check_days(_positive_int(days, file, "days", "horizon in days"), key="days", file=file)
 
     design = raw.get("design", {"kind": "grid"})
     if isinstance(design, str):

@@ -127,24 +127,109 @@ def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def damaged_part_error(path: Path, reason: str) -> InputError:
+    """One line for a Parquet part that cannot be read back whole (names the part and what to do)."""
+    return InputError(f"damaged Parquet part ({reason}); expected a part written by escalation: rerun the same "
+                      "batch or sweep command to set it aside and run its worlds again", file=str(path))
+
+
+def _arrow_reason(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    text = re.sub(r"^Could not open Parquet input source '[^']*': ", "", text).split(". ")[0].rstrip(".")
+    return (text[:100] + "...") if len(text) > 100 else (text or type(error).__name__)
+
+
 def _read_parts(paths: list[Path], columns=None, worlds=None) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     tables = []
+    reference: tuple[Path, set[str]] | None = None
     for path in paths:
-        table = pq.read_table(path, columns=None if columns is None else list(dict.fromkeys(["world", *columns])))
+        # a damaged part (empty, truncated, not Parquet, other columns) is refused by name, never skipped
+        try:
+            names = set(pq.read_schema(path).names)
+        except (pa.ArrowException, OSError, ValueError) as error:
+            raise damaged_part_error(path, _arrow_reason(error)) from None
+        if reference is None:
+            reference = (path, names)
+        elif names != reference[1]:
+            missing, extra = sorted(reference[1] - names), sorted(names - reference[1])
+            what = f"no column {missing[0]!r}" if missing else f"an extra column {extra[0]!r}"
+            raise damaged_part_error(path, f"{what}, unlike {reference[0].name}")
+        wanted = ["world"] if columns is None else list(dict.fromkeys(["world", *columns]))
+        absent = [c for c in wanted if c not in names]
+        if absent:
+            raise InputError(f"no column {absent[0]!r} in this part", file=str(path))
+        try:
+            table = pq.read_table(path, columns=None if columns is None else wanted)
+        except (pa.ArrowException, OSError, ValueError) as error:
+            raise damaged_part_error(path, _arrow_reason(error)) from None
+        match = _PART.match(path.name)
+        if match and path.parent.name == "outcomes" and table.num_rows != int(match.group(2)) - int(match.group(1)) + 1:
+            raise damaged_part_error(path, f"{table.num_rows} rows for worlds {int(match.group(1))}-{int(match.group(2))}")
         if worlds is not None:
             table = table.filter(pc.is_in(table["world"], value_set=pa.array(worlds, pa.int64())))
         tables.append(table)
     if not tables:
         return None
-    table = pa.concat_tables(tables, promote_options="permissive")
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowException, ValueError) as error:
+        raise damaged_part_error(paths[-1].parent, f"parts disagree on column types: {_arrow_reason(error)}") from None
     frame = table.to_pandas()
     if columns is not None:
         frame = frame[list(columns)]
     return frame.reset_index(drop=True)
+
+
+def check_manifest(manifest: Any, path: Path) -> None:
+    """Refuse a manifest without the keys and types readers rely on (one line naming the key)."""
+    def fail(key: str | None, expected: str, value: Any = None) -> InputError:
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and len(str(value)) <= 40:
+            got = repr(value)
+        else:
+            got = {dict: "an object", list: "a list", type(None): "nothing"}.get(type(value), type(value).__name__)
+        return InputError(f"expected {expected}, got {got} (not a manifest written by escalation batch, sweep or run)",
+                          file=str(path), key=key)
+
+    if not isinstance(manifest, dict):
+        raise fail(None, "a JSON object", manifest)
+    for key, kinds, expected in (("name", str, "text"), ("kind", str, "'batch' or 'sweep'"),
+                                 ("worlds_total", int, "a number of worlds"), ("tables", dict, "an object")):
+        value = manifest.get(key)
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            raise fail(key, expected, value)
+    if manifest["kind"] not in ("batch", "sweep"):
+        raise fail("kind", "'batch' or 'sweep'", manifest["kind"])
+    if manifest["worlds_total"] < 0:
+        raise fail("worlds_total", "a number of worlds", manifest["worlds_total"])
+    for table, value in manifest["tables"].items():
+        if not isinstance(value, bool):
+            raise fail(f"tables.{table}", "true or false", value)
+    if not isinstance(manifest.get("scenarios", []), list):
+        raise fail("scenarios", "a list of scenarios", manifest["scenarios"])
+    for index, entry in enumerate(manifest.get("scenarios", [])):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise fail(f"scenarios[{index}].name", "a scenario name", entry.get("name") if isinstance(entry, dict) else entry)
+    for key, kinds, expected in (("identity", dict, "an object"), ("runs", list, "a list"),
+                                 ("days", int, "a number of days"), ("seed", int, "a seed"),
+                                 ("format_version", int, "a format number")):
+        value = manifest.get(key)
+        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
+            raise fail(key, expected, value)
+    design = manifest.get("design")
+    if manifest["kind"] == "sweep" or design is not None:
+        if not isinstance(design, dict):
+            raise fail("design", "an object", design)
+        rows = design.get("rows")
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
+            raise fail("design.rows", "a number of design points", rows)
+        parameters = design.get("parameters", [])
+        if not isinstance(parameters, list) or not all(isinstance(p, dict) and isinstance(p.get("path"), str)
+                                                       for p in parameters):
+            raise fail("design.parameters", "a list of {path: ...} objects", parameters)
 
 
 class Results:
@@ -155,10 +240,10 @@ class Results:
         manifest_path = self.path / "manifest.json"
         if not manifest_path.is_file():
             raise InputError("not a results directory (no manifest.json)", file=str(self.path))
-        try:
-            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise InputError(f"unreadable manifest: {error}", file=str(manifest_path)) from None
+        from sim.yamlio import read_json
+
+        self.manifest: dict[str, Any] = read_json(manifest_path, "the JSON manifest of a results directory")
+        check_manifest(self.manifest, manifest_path)
 
     def __repr__(self) -> str:
         return (f"Results({str(self.path)!r}, kind={self.kind!r}, worlds={self.worlds_done}/{self.worlds_total}"
@@ -231,14 +316,14 @@ class Results:
         path = self.path / "points.parquet"
         if not path.is_file():
             raise InputError("a batch has no design points", file=str(self.path))
-        return pd.read_parquet(path)
+        return _read_side_table(path)
 
     def design_sample(self) -> pd.DataFrame:
         """Sweeps: the sampler's raw matrix in sample order (value-list parameters as indices)."""
         path = self.path / "design.parquet"
         if not path.is_file():
             raise InputError("a batch has no design sample", file=str(self.path))
-        return pd.read_parquet(path)
+        return _read_side_table(path)
 
     def world_seed(self, world: int) -> int:
         """The 64-bit seed of a stored world."""
@@ -268,6 +353,15 @@ class Results:
             return self.manifest["scenarios"][point]["name"]
         rows = int(self.manifest["design"]["rows"])
         return self.manifest["scenarios"][point // rows]["name"]
+
+
+def _read_side_table(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
+    try:
+        return pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise damaged_part_error(path, _arrow_reason(error)) from None
 
 
 def open_results(path: str | Path) -> Results:

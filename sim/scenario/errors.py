@@ -52,6 +52,8 @@ def _describe(error: dict[str, Any], root: type[BaseModel]) -> tuple[str, str]:
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
         return key + ".type", f"unknown event type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return key + ".type", "missing event type; expected a key 'type' (see `escalation schema` for the event types)"
     if kind == "missing":
         return key, "missing required key"
     message = error["msg"]

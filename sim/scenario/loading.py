@@ -72,7 +72,7 @@ def _extends_path(child: Path, name: str) -> Path:
 
 def _check_sources(data: dict[str, Any], path: Path) -> None:
     sources = data.get("sources")
-    if sources is not None and not (isinstance(sources, list) and all(isinstance(s, str) for s in sources)):
+    if "sources" in data and not (isinstance(sources, list) and all(isinstance(s, str) for s in sources)):
         raise ScenarioError("expected a list of citations (text), e.g. sources: [\"[PressReports]\"]", file=str(path),
                             key="sources")
 
@@ -126,7 +126,8 @@ def _resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]
     parent_name = data.get("extends")
     if parent_name is None:
         return data
-    if not isinstance(parent_name, str) or not parent_name.strip():
+    if (not isinstance(parent_name, str) or not parent_name.strip() or "\x00" in parent_name
+            or len(parent_name) > 1024):
         raise ScenarioError("expected the name or path of another scenario", file=str(path), key="extends")
     parent_path = _extends_path(path, parent_name)
     parent = _resolve_extends(parent_path, (*chain, path))
