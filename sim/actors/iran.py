@@ -154,8 +154,10 @@ class Iran(Actor):
 
         The logistic of (US pressure + US hostility toward Iran + the pressure the option adds - the US's
         Iran-strike bar) / ``us_answer_scale``. The bar mirrors :meth:`UnitedStates.respond`'s:
-        ``iran_strike_threshold + war_aversion`` + common-enemy forbearance - hawkishness + the exchange's
-        round cost for the US after this strike (one round more). A direct strike adds
+        ``iran_strike_threshold + war_aversion`` + common-enemy forbearance - hawkishness: Iran reads the US's
+        standing bar, not the round cost the US weighs inside a running exchange (which it cannot observe;
+        with it, a US more restrained in long exchanges made Iran strike more, so the US round cost
+        shortened exchanges instead of lengthening them). A direct strike adds
         ``pressure_per_direct_strike`` + ``pressure_per_killed`` x its expected dead (larger unwarned); a
         proxy surge adds nothing of itself (its attacks come later); no answer is never answered.
         """
@@ -166,8 +168,7 @@ class Iran(Actor):
         ctx = m.params.context
         bar = (pick(up.iran_strike_threshold, worlds) + pick(up.war_aversion, worlds)
                + pick(ctx.common_enemy_forbearance, worlds) * pick(ctx.common_enemy, worlds)
-               - pick(up.hawkishness, worlds)
-               + pick(p.us_round_cost, worlds) * (m.exchange_rounds[worlds] + 1))
+               - pick(up.hawkishness, worlds))
         now = us.pressure[worlds] + m.hostility_us_iran[worlds] - bar
         strike = pick(up.pressure_per_direct_strike, worlds)
         per_dead = pick(up.pressure_per_killed, worlds) * pick(p.salvo_killed_mean, worlds)
