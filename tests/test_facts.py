@@ -43,20 +43,16 @@ def test_attacks_without_casualties_are_rarely_answered_in_2021(checks):
     assert rarely.upper <= 0.05
 
 
-TEMPO = ("the US answer still scales with the attack tempo: habituation halves the weight of harmless attacks at "
-         "united_states.habituation attacks a month, but at the crisis's ~15 a month casualty attacks come monthly "
-         "and keep pressure near the strike threshold; the record's US did not strike more often as attacks grew "
-         "(see docs/calibration.md)")
-
-
-@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: ~8 % of no-casualty attacks are followed by a US strike; " + TEMPO)
 def test_attacks_without_casualties_are_rarely_answered_in_the_2020_crisis(checks):
     rarely = get(checks, "crisis_2019_2020", "P(US kinetic answer within 10 days | attack without casualties)")
     assert rarely.upper <= 0.05
 
 
 def test_irans_answer_to_the_commanders_killing_kills_no_american_and_stops_short_of_war(checks):
-    assert get(checks, "crisis_2019_2020", "P(Iran strikes directly within 30 days").lower > 0.95
+    # Iran chooses (no longer a deterministic trigger): one event in the record, so the claim is that a
+    # direct answer is the usual choice and the share is not credibly below the record's range [0.8, 1]
+    direct = get(checks, "crisis_2019_2020", "P(Iran strikes directly within 30 days")
+    assert direct.lower > 0.75 and direct.upper >= 0.8
     no_dead = get(checks, "crisis_2019_2020", "P(Iran's first direct answer kills no American")
     assert no_dead.lower > 0.8  # most worlds: the warned salvo kills nobody
     short_of_war = get(checks, "crisis_2019_2020", "P(the exchange stops short of a US strike on Iran and open war")
@@ -64,9 +60,6 @@ def test_irans_answer_to_the_commanders_killing_kills_no_american_and_stops_shor
     assert get(checks, "crisis_2019_2020", "P(a single salvo in the year").lower > 0.8
 
 
-@pytest.mark.xfail(strict=True, reason="crisis_2019_2020: P(open war) ~5 % [4.2, 6.2]: nearly every path runs through a salvo "
-                   "that kills Americans by accident (10 %), a US strike on Iran and Iran's counter-strike (0.8); "
-                   "the Iranian salvo and counter-strike parameters rest on one event and are not calibrated")
 def test_open_war_is_credibly_below_five_percent_in_the_2020_crisis(checks):
     assert get(checks, "crisis_2019_2020", "P(sustained open war)").upper < 0.05
 

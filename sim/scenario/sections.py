@@ -282,10 +282,11 @@ class IranConfig(Strict):
         "Fixed cost of a proxy surge (exposure of the factions, Iraqi backlash); judgement, plausible range 0-2.",
     )
     warned_salvo_cost: float = P(
-        0.8, -10.0, 20.0, "utility",
+        0.5, -10.0, 20.0, "utility",
         "Fixed cost of a warned, casualty-avoiding salvo (the firebreak of a state-on-state strike crossed "
-        "openly); judgement calibrated to the one warned salvo on US forces (Jan 2020 [PressReports]), "
-        "plausible range 0-2.",
+        "openly); judgement set so that Iran answers the commander's killing directly within 30 days in "
+        "~83 % of crisis worlds, inside the record's range [0.8, 1] for its one warned salvo on US forces "
+        "(Jan 2020 [PressReports]); plausible range 0-2.",
     )
     unwarned_strike_cost: float = P(
         1.7, -10.0, 20.0, "utility",
