@@ -1,0 +1,119 @@
+"""Peak memory of big batches: per process and summed over the process tree (issue 13).
+
+Runs ``escalation batch baseline`` as a subprocess for each configuration and samples the resident set
+size of the command and of every child (the pool workers) from /proc every 100 ms. Reports, per run:
+wall time, the peak of the largest single process, the peak of the tree's sum (an upper bound: pages
+shared after fork count once per process), and each worker's RSS after its first and its last chunk
+(from the samples), which shows whether a worker grows with the number of chunks it has run.
+
+Results go to ``benchmarks/results/local/memory.json`` (untracked); copy them over the committed
+reference ``benchmarks/results/memory.json`` on purpose.
+
+Usage: python benchmarks/bench_memory.py [--outcomes-worlds 1000000] [--events-worlds 100000] [--workers 2]
+Linux only (reads /proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+HERE = Path(__file__).resolve().parent
+
+
+def _children(pid: int) -> list[int]:
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        try:
+            with open(f"/proc/{parent}/task/{parent}/children") as handle:
+                kids = [int(k) for k in handle.read().split()]
+        except OSError:
+            kids = []
+        found += kids
+        frontier += kids
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * PAGE
+    except OSError:
+        return 0
+
+
+def measure(command: list[str]) -> dict:
+    """Run a command; sample the RSS of it and its descendants until it ends."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak_tree = peak_process = 0
+    per_pid: dict[int, list[int]] = {}
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak_tree, peak_process
+        while not done.is_set():
+            pids = [process.pid, *_children(process.pid)]
+            sizes = {pid: _rss(pid) for pid in pids}
+            for pid, size in sizes.items():
+                if size:
+                    per_pid.setdefault(pid, []).append(size)
+            peak_tree = max(peak_tree, sum(sizes.values()))
+            peak_process = max(peak_process, max(sizes.values(), default=0))
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    _, stderr = process.communicate()
+    done.set()
+    thread.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {stderr.decode()[-500:]}")
+    workers = {pid: sizes for pid, sizes in per_pid.items() if pid != process.pid and len(sizes) > 10}
+    growth = [{"first_quarter_mib": round(max(s[: len(s) // 4]) / 2**20, 1),
+               "last_quarter_mib": round(max(s[-len(s) // 4:]) / 2**20, 1)} for s in workers.values()]
+    return {"command": " ".join(command[2:]), "wall_s": round(time.perf_counter() - start, 1),
+            "peak_process_gib": round(peak_process / 2**30, 3), "peak_tree_gib": round(peak_tree / 2**30, 3),
+            "workers": growth}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outcomes-worlds", type=int, default=1_000_000)
+    parser.add_argument("--events-worlds", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = [sys.executable, "-m", "analysis.cli.main", "batch", "baseline", "--workers", str(args.workers),
+                "--quiet"]
+        for label, worlds, extra in (("outcomes", args.outcomes_worlds, []),
+                                     ("events", args.events_worlds, ["--events"])):
+            result = measure([*base, "--worlds", str(worlds), "--out", str(Path(tmp) / label), *extra])
+            result.update(label=label, worlds=worlds)
+            runs.append(result)
+            print(f"{label:>8} {worlds:>9,} worlds: {result['wall_s']:6.1f} s wall, largest process "
+                  f"{result['peak_process_gib']:.2f} GiB, tree {result['peak_tree_gib']:.2f} GiB; workers "
+                  + ", ".join(f"{w['first_quarter_mib']:.0f} -> {w['last_quarter_mib']:.0f} MiB" for w in result["workers"]),
+                  flush=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
+    record = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "machine": platform.platform(),
+              "cpus": os.cpu_count(), "load_before": os.getloadavg(), "runs": runs}
+    out = HERE / "results" / "local"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "memory.json").write_text(json.dumps(record, indent=1))
+    print(f"written to {out / 'memory.json'}")
+
+
+if __name__ == "__main__":
+    main()
