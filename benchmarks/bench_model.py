@@ -2,7 +2,7 @@
 
 Measures, in one run: the time to simulate 10,000 worlds with outcomes only and with all three tables,
 and the cost per world at 1 world against 10,000 (the vectorisation gain). Writes
-benchmarks/results/model.json and prints a table. Usage: python benchmarks/bench_model.py [--repeat R]
+benchmarks/results/local/model.json (untracked; the committed reference is refreshed on purpose) and prints a table. Usage: python benchmarks/bench_model.py [--repeat R]
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "processor": platform.machine()},
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
-    out = Path(__file__).parent / "results" / "model.json"
-    out.parent.mkdir(exist_ok=True)
+    out = Path(__file__).parent / "results" / "local" / "model.json"  # committed reference: results/model.json
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{'measurement':<40} {'wall s':>8} {'cpu s':>8}")
     for name, (wall, cpu) in rows.items():

@@ -1,4 +1,4 @@
-"""Benchmark of batches and sweeps (issue 3); writes benchmarks/results/sweep.json and prints a table.
+"""Benchmark of batches and sweeps (issue 3); writes benchmarks/results/local/sweep.json (untracked) and prints a table.
 
 Measures, each as a separate process whose whole process tree is sampled for memory:
 
@@ -40,7 +40,7 @@ from mesa import DataCollector
 from sim.model import EscalationModel
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "sweep.json"
+RESULTS = ROOT / "benchmarks" / "results" / "local" / "sweep.json"  # committed reference: results/sweep.json
 SEED = 20260401
 DAYS = 365
 

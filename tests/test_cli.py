@@ -61,3 +61,11 @@ def test_usage_errors_are_one_line_with_exit_2(tmp_path, args, escalation):
     done = escalation(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "error:" in done.stderr and "--help" in done.stderr
+
+
+def test_version_and_no_abbreviated_options(escalation):
+    version = escalation("--version")
+    assert version.returncode == 0 and version.stdout.startswith("escalation ")
+    abbreviated = escalation("run", "baseline", "--world", "10")
+    assert abbreviated.returncode == 2
+    assert abbreviated.stderr.count("\n") == 1 and "unrecognized arguments: --world 10" in abbreviated.stderr

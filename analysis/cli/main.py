@@ -29,7 +29,15 @@ COMMAND_MODULES = [
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line (with a pointer to --help) and exit code 2."""
+    """An argument parser whose usage errors are one line (with a pointer to --help) and exit code 2.
+
+    Options must be spelled out: argparse's prefix matching would silently take ``--world 10`` as
+    ``--worlds 10``, so abbreviations are off (sub-command parsers are of this class too).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -41,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="escalation",
         description="Agent-based simulator of militia-US-Iran signalling in Iraq: provocation or confrontation?",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:
@@ -51,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
                              help="a folder whose scenarios `extends:` may name, besides the scenario's own folder "
                                   "and the shipped ones (repeatable; also $ESCALATION_SCENARIO_PATH)")
     return parser
+
+
+def _version() -> str:
+    """The installed package's version (the source tree's when run from a checkout without installing)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("escalation-sim")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 SCENARIO_COMMANDS = {"run", "validate", "batch", "sweep", "calibrate", "facts", "app"}
