@@ -27,7 +27,9 @@ def register(subparsers) -> None:
         description="Print, per scenario (and for a sweep, per share of the parameter space), whether the "
                     "thesis holds: the exact 95 % interval's upper bound for P(confrontation) below the "
                     "threshold -> holds; its lower bound above it -> fails; otherwise inconclusive, with the "
-                    "number of worlds that would settle it.",
+                    "number of worlds that would settle it. With stored events (batch --events) it also gives "
+                    "the share of the confrontation and contained-exchange worlds by path (the chain of key "
+                    "decisions into the class).",
         epilog="exit codes: 0 holds everywhere, 1 fails somewhere (a scenario or a sweep point), "
                "3 inconclusive (fails nowhere, unsettled somewhere), 2 bad input")
     test.add_argument("results", nargs="+", metavar="RESULTS_DIR", help="results directories (batch or sweep)")

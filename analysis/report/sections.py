@@ -1,7 +1,8 @@
 """The sections of ``escalation report``: what the report says about result sets and sweeps, and its tables.
 
 :func:`comparison_section` compares every result set side by side (outcome classes, highest rung,
-per-world totals, escalation over time, time to first events, the strike-to-attack ratio);
+per-world totals, escalation over time, time to first events, the strike-to-attack ratio, the paths
+into confrontation and contained exchange);
 :func:`sweep_section` adds, per sweep, P(confrontation) along each parameter and over the most contrasting
 pair, sensitivity indices and scenario discovery (PRIM). The summary tables they show are computed here.
 """
@@ -15,10 +16,12 @@ from analysis.report import charts, sweep_charts
 from analysis.report.writer import Writer
 from analysis.runs.resultsets import ResultSet, as_float, combined_outcomes, numeric_parameters
 from analysis.stats import intervals as stats
+from analysis.stats import paths as pathstats
 from analysis.stats import prim as discovery
 from analysis.stats import sensitivity
 from analysis.stats import sweeps as sweepstats
 from analysis.stats.survival import survival_curve
+from sim.errors import InputError
 
 MIN_TARGETS_FOR_PRIM = 10
 
@@ -119,6 +122,37 @@ def comparison_section(w: Writer, sets: list[ResultSet], threshold: float) -> No
              "US strikes on militia sites per militia attack, pooled over worlds, with a bootstrap 95 % "
              "interval over worlds (2,000 resamples). Shaded: the observed 2020-21 ceiling (< 3 %, [PressReports]).")
     w.table(ratios, "strike-ratio", "US strikes per militia attack.", percent=("ratio", "lower", "upper"))
+    paths_section(w, sets)
+
+
+def paths_section(w: Writer, sets: list[ResultSet]) -> None:
+    """Per scenario: the share of its confrontation and contained-exchange worlds by path (analysis.stats.paths)."""
+    w.heading("Paths into confrontation and contained exchange")
+    w.paragraph("A path is the chain of key decisions that led a world into its class: the trigger of the opening "
+                "direct strike of its longest exchange (the last humiliation of Iran in the 30 days before, "
+                "American dead in the 10 days before a US decision, Iran's posture), who struck first, warned or "
+                "unwarned, with or without American dead, each answer, and how the exchange ended (open war, "
+                "no answer, a ceasefire, or still running at the horizon). Steps the scenario's timeline made "
+                "are marked (scripted). Beyond the six most common paths the rest are grouped.")
+    for s in sets:
+        classes = s.outcomes["outcome"].astype(str)
+        if not classes.isin(pathstats.CLASSES).any():
+            w.paragraph(f"{s.label}: no confrontation and no contained exchange.")
+            continue
+        try:
+            paths = pathstats.result_set_paths(s)
+        except InputError as error:
+            w.paragraph(f"{s.label}: the events could not be read ({error}).", "note")
+            continue
+        if paths is None:
+            w.paragraph(f"{s.label}: {pathstats.NO_EVENTS}.", "note")
+            continue
+        table = pathstats.path_table(paths)
+        columns = ["path", *[c for c in table.columns if c != "path"]]  # the label first: left-aligned
+        w.table(table[columns], f"{s.label}-paths",
+                f"{s.label}: share of the confrontation and of the contained-exchange worlds by path, with exact "
+                "95 % Clopper-Pearson intervals; median day of the opening direct strike; whether the path's "
+                "first step was scripted.", percent=("share", "lower", "upper"))
 
 
 def sweep_section(w: Writer, s: ResultSet, threshold: float) -> None:

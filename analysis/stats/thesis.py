@@ -22,6 +22,9 @@ Definition printed with every verdict:
   pooled verdict over all worlds of the sweep (P(confrontation) averaged over the sampled space). A
   sweep's own verdict is pointwise: fails if it fails at any point, holds if it holds at every point,
   inconclusive otherwise.
+* **paths** (``analysis.stats.paths``): with stored events, the share of the confrontation and of the
+  contained-exchange worlds by path, the chain of key decisions into the class (the trigger of the first
+  direct strike, who struck first, warned or not, casualties, the rounds, how it ended).
 
 Exit codes of ``escalation thesis``: 0 holds everywhere, 1 fails somewhere (in any scenario or at any
 sweep point), 3 inconclusive (nowhere fails, somewhere unsettled), 2 bad input.
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 
 from analysis.runs.resultsets import ResultSet
 from analysis.stats.intervals import ThesisVerdict, proportion_interval, thesis_verdict
+from analysis.stats.paths import paths_text
 from analysis.stats.sweeps import event_indicator, point_table, pooled_verdict, space_verdict_shares
 
 EXIT_CODES = {"holds": 0, "fails": 1, "inconclusive": 3}
@@ -159,7 +163,8 @@ def describe(verdict: SetVerdict) -> list[str]:
     head = f"{s.label} [{s.path}, {s.kind}, {len(s.outcomes)} worlds, {s.days} days{incomplete}]"
     if verdict.space is None:
         p = verdict.pooled
-        return [head, f"  {_interval_text(p)} -> {p.verdict.upper()}{_settle_text(p)}", *context_lines(verdict)]
+        return [head, f"  {_interval_text(p)} -> {p.verdict.upper()}{_settle_text(p)}", *context_lines(verdict),
+                *paths_text(s)]
     sp, p = verdict.space, verdict.pooled
     lines = [head + f" {s.design_kind} design over {', '.join(s.parameters)}"]
     lines.append(f"  per design point ({sp['points']} points x median {sp['replicates']:.0f} worlds): holds on "
@@ -176,7 +181,7 @@ def describe(verdict: SetVerdict) -> list[str]:
             lines.append("  no number of worlds settles the inconclusive points at their observed shares")
     lines.append(f"  pooled over the sampled space: {_interval_text(p)} -> {p.verdict.upper()}{_settle_text(p)}")
     lines.append(f"  sweep verdict (pointwise): {verdict.verdict.upper()}")
-    return lines
+    return lines + paths_text(s)
 
 
 def report_text(verdicts: list[SetVerdict], threshold: float) -> str:
