@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import yaml
 
-from analysis.calibration.fit import calibrate, resolve_knobs, run_candidates
-from analysis.calibration.statistics import STATISTICS, Worlds, measure
+from analysis.calibration.fit import Calibration, calibrate, resolve_knobs, run_candidates
+from analysis.calibration.statistics import STATISTICS, Measured, Worlds, measure
 from analysis.calibration.targets import load_targets
 from sim.errors import InputError
 from sim.runner import simulate
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, parameter_paths
 
 def write_targets(path, **overrides):
     entry = {"name": "rate", "quantity": "attacks per month", "scenario": "baseline", "statistic": "attacks_per_month",
@@ -70,10 +70,69 @@ def test_calibration_recovers_a_known_attack_rate_multiplier(tmp_path):
     ({"statistic": "attacks_per_mnth"}, "unknown statistic 'attacks_per_mnth' (did you mean 'attacks_per_month'?)"),
     ({"range": [6, 7]}, "expected low <= value <= high"),
     ({"confidence": "X"}, "expected confidence H, M or L"),
+    ({"role": "sett"}, "expected role 'fit', 'check' or 'set', got 'sett'"),
+    ({"role": "set"}, "a target with role 'set' needs a 'note' naming the parameter"),
 ])
 def test_bad_targets_raise_input_errors(tmp_path, change, message):
     with pytest.raises(InputError, match=re.escape(message)):
         load_targets(write_targets(tmp_path / "t.yaml", **change))
+
+
+# Targets whose value was written into a parameter from the same record (docs/calibration.md, "Roles and
+# facts that hold by construction"): matching them is not evidence.
+SET_FROM_THE_RECORD = {
+    "baseline_response_lag": "united_states.response_lag_mean",
+    "crisis_iran_answers": "iran.warned_salvo_cost",
+    "crisis_salvo_without_us_dead": "iran.salvo_kill_probability_warned",
+    "crisis_salvo_wounded": "iran.salvo_wounded_mean",
+}
+
+
+def test_targets_set_from_the_record_have_role_set_and_name_the_parameter_that_holds_them():
+    targets = {t.name: t for t in load_targets()}
+    assert {name for name, t in targets.items() if t.role == "set"} == set(SET_FROM_THE_RECORD)
+    for name, path in SET_FROM_THE_RECORD.items():
+        target = targets[name]
+        assert path in target.note and target.note.startswith("set from the record")
+        named = set(re.findall(r"\b(?:united_states|iran)\.[a-z_]+", target.note))
+        assert named and named <= set(parameter_paths(load_scenario(target.scenario))), name
+    assert load_scenario("crisis_2019_2020").iran.salvo_wounded_mean == targets["crisis_salvo_wounded"].value
+    assert load_scenario("baseline").united_states.response_lag_mean == targets["baseline_response_lag"].value
+
+
+def test_a_set_target_parses_with_its_note(tmp_path):
+    target, = load_targets(write_targets(tmp_path / "t.yaml", role="set", note="iran.salvo_wounded_mean holds it"))
+    assert target.role == "set" and target.note == "iran.salvo_wounded_mean holds it"
+    assert load_targets(write_targets(tmp_path / "u.yaml"))[0].role == "fit"  # the default role
+
+
+def _calibration(tmp_path, values):
+    """A Calibration with one target of each role measured at the given values (no simulation)."""
+    entries = [{"name": f"{role}_target", "quantity": "q", "scenario": "baseline", "statistic": "attacks_per_month",
+                "value": 5, "range": [4, 6], "role": role, "confidence": "M", "source": "test",
+                **({"note": "iran.salvo_wounded_mean holds it"} if role == "set" else {})}
+               for role in ("fit", "check", "set")]
+    path = tmp_path / "roles.yaml"
+    path.write_text(yaml.safe_dump({"targets": entries}), encoding="utf-8")
+    fit = [Measured(t, v, v - 0.1, v + 0.1, 100.0) for t, v in zip(load_targets(path), values)]
+    return Calibration(load_scenario("baseline"), str(path), [], fit, 0.0, 10, 4, 1, 0, 90, 0, 100)
+
+
+def test_the_fit_table_prints_set_targets_apart_and_the_summary_counts_fit_and_check_only(tmp_path):
+    text = _calibration(tmp_path, [5.0, 5.5, 9.0]).summary()  # the set target misses: not counted
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if "Set from the record, not evidence" in line)
+    assert [i for i, line in enumerate(lines) if "fit_target" in line][0] < header
+    assert [i for i, line in enumerate(lines) if "check_target" in line][0] < header
+    set_rows = [i for i, line in enumerate(lines) if line.lstrip().startswith("set_target")]
+    assert set_rows and min(set_rows) > header and "(set, M;" in lines[set_rows[0]]
+    assert "set_target: iran.salvo_wounded_mean holds it" in text
+    assert lines[-1] == "Every target in range (1 fitted and 1 check targets counted; 1 set from the record, not counted)."
+    missed = _calibration(tmp_path, [5.0, 7.0, 5.0]).summary().splitlines()[-1]
+    assert missed == "Out of range: check_target (1 fitted and 1 check targets counted; 1 set from the record, not counted)."
+    written = _calibration(tmp_path, [5.0, 5.5, 9.0]).yaml_text("baseline")
+    assert "# Every target in range" in written and "Set from the record, not evidence" in written
+    assert yaml.safe_load(written)["extends"] == "baseline"
 
 
 def test_a_targets_file_with_a_duplicate_key_is_refused(tmp_path):

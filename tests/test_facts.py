@@ -6,7 +6,10 @@ calibrated model does not reproduce are strict xfails with the reason, so they f
 
 import pytest
 
-from analysis.calibration.facts import check_facts
+from analysis.calibration.facts import (
+    OUTSIDE_THE_MODEL, Check, FactRunner, check_facts, check_scenario, facts_report, summary_line,
+)
+from sim.scenario import TruceEvent, load_scenario
 
 WORLDS = 1500
 
@@ -60,6 +63,14 @@ def test_irans_answer_to_the_commanders_killing_kills_no_american_and_stops_shor
     assert get(checks, "crisis_2019_2020", "P(a single salvo in the year").lower > 0.8
 
 
+def test_irans_first_direct_answer_is_warned_and_the_warning_is_no_longer_outside_the_model(checks):
+    # the warning is recorded: a warned salvo has intended rung 2, an unwarned strike 6 (sim/actors/iran.py)
+    warned = get(checks, "crisis_2019_2020", "P(Iran's first direct answer was warned")
+    assert warned.verdict == "holds" and warned.lower > 0.8 and warned.upper < 1.0  # Iran's choice: some strikes unwarned
+    assert not warned.by_construction
+    assert 3 not in OUTSIDE_THE_MODEL
+
+
 def test_open_war_is_credibly_below_five_percent_in_the_2020_crisis(checks):
     assert get(checks, "crisis_2019_2020", "P(sustained open war)").upper < 0.05
 
@@ -88,13 +99,96 @@ def test_capability_ratchets_up_and_accidents_happen(checks):
     assert get(checks, "talks_2021", "share of deadly attacks meant only as signals").lower > 0.05
 
 
+# Checks that hold by construction (the rules or the timeline leave no other outcome), found by an audit and
+# measured (docs/calibration.md, "Roles and facts that hold by construction"): labelled, not evidence.
+BY_CONSTRUCTION = [
+    ("crisis_2019_2020", "P(Iraq demands US withdrawal within 7 days", "deterministic rule"),  # fact 6
+    ("talks_2021", "attacks in the election window", "scripts a truce"),  # fact 6
+    ("crisis_2019_2020", "share of attacks by drone or missile", "only ratchets up"),  # fact 7
+    ("talks_2021", "share of attacks by drone or missile", "only ratchets up"),
+    ("crisis_2019_2020", "share of militia attacks inside rungs 1-3", "by rule"),
+    ("talks_2021", "share of militia attacks inside rungs 1-3", "by rule"),
+    ("crisis_2019_2020", "share of deadly attacks meant only as signals", "kill probability"),  # fact 8
+    ("talks_2021", "share of deadly attacks meant only as signals", "kill probability"),
+    ("crisis_2019_2020", "share of attacks the US blames on the wrong faction", "attribution_accuracy"),
+    ("talks_2021", "share of attacks the US blames on the wrong faction", "attribution_accuracy"),
+]
+# Audited and NOT by construction: each can come out otherwise under the shipped rules and timeline
+# (e.g. the US struck Iran in 4 of 20,000 talks_2021 worlds; defiance 1 instead of 0.15 turns the calm
+# order's ratio from 0.89 to 1.27).
+EVIDENCE = [
+    ("talks_2021", "P(US strikes Iran)"), ("crisis_2019_2020", "P(US strikes Iran)"),
+    ("crisis_2019_2020", "P(sustained open war)"), ("talks_2021", "P(the US kills a leader of its own decision)"),
+    ("crisis_2019_2020", "P(US kinetic answer within 10 days | attack killed Americans)"),
+    ("talks_2021", "P(US kinetic answer within 10 days | attack without casualties)"),
+    ("crisis_2019_2020", "P(Iran strikes directly within 30 days"), ("crisis_2019_2020", "P(a single salvo in the year"),
+    ("crisis_2019_2020", "P(Iran's first direct answer was warned"),
+    ("talks_2021", "attacks during the calm order / same days without"),
+    ("talks_2021", "attacks per month during the calm order"),
+]
+
+
+@pytest.mark.parametrize("scenario, start, reason", BY_CONSTRUCTION)
+def test_checks_that_hold_by_construction_are_labelled_with_the_reason(checks, scenario, start, reason):
+    check = get(checks, scenario, start)
+    assert check.by_construction and reason in check.construction
+    assert "by construction, not evidence: " + check.construction in check.line()
+
+
+@pytest.mark.parametrize("scenario, start", EVIDENCE)
+def test_checks_the_model_could_fail_are_not_labelled_by_construction(checks, scenario, start):
+    check = get(checks, scenario, start)
+    assert not check.by_construction and not check.construction and "by construction" not in check.line()
+
+
+def test_the_shock_check_holds_by_construction():
+    shock = [c for c in check_facts(["regional_war"], worlds=200, seed=5, days=125) if c.fact == 5]
+    assert len(shock) == 1 and shock[0].by_construction and "scripts the shock" in shock[0].construction
+
+
+def test_the_labels_follow_the_timeline_and_the_rules_not_the_scenario_name():
+    # without the scripted truce the election window's ratio is the election pressure's doing: evidence
+    talks = load_scenario("talks_2021")
+    no_truce = talks.model_copy(update={"timeline": [e for e in talks.timeline if not isinstance(e, TruceEvent)]})
+    election = [c for c in check_scenario(no_truce, FactRunner(100, 5)) if c.claim.startswith("attacks in the election")]
+    assert len(election) == 1 and not election[0].by_construction
+    # two scripted killings adding less sovereignty pressure than the demand threshold: no longer by rule
+    crisis = load_scenario("crisis_2019_2020")
+    weak = crisis.model_copy(update={"iraqi_government": crisis.iraqi_government.model_copy(
+        update={"sovereignty_per_leader_killing": 1.0})})
+    demand = [c for c in check_scenario(weak, FactRunner(100, 5, days=110)) if c.claim.startswith("P(Iraq demands")]
+    assert len(demand) == 1 and not demand[0].by_construction
+
+
+def _check(verdict, built=False):
+    return Check(1, "s", "claim", 0.5, 0.4, 0.6, "<= 1", verdict, "basis", built, "a rule" if built else "")
+
+
+def test_the_summary_counts_checks_by_construction_apart_from_evidence():
+    rows = [_check("holds"), _check("holds", True), _check("holds", True), _check("fails"), _check("inconclusive")]
+    assert summary_line(rows) == "3 checks hold, 2 of them by construction (not evidence); 1 fail; 1 inconclusive"
+    assert summary_line(rows + [_check("no data")]).endswith("; 1 without data")
+    report = facts_report([_check("holds", True)], 10, 0)
+    assert "every check of this fact holds by construction" in report
+
+
+def test_the_summary_of_the_era_scenarios_excludes_the_labelled_checks(checks):
+    line = summary_line(list(checks.values()))
+    held = [c for c in checks.values() if c.verdict == "holds"]
+    built = [c for c in held if c.by_construction]
+    assert len(built) >= len(BY_CONSTRUCTION) - 1  # a ratchet check may be inconclusive by noise
+    assert line.startswith(f"{len(held)} checks hold, {len(built)} of them by construction (not evidence); ")
+
+
 def test_facts_cli_prints_every_fact_with_intervals_and_verdicts(tmp_path, escalation):
     done = escalation("facts", "talks_2021", "--worlds", "200", "--days", "200", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     for number in range(1, 9):
         assert f"Fact {number}." in done.stdout
     assert "outside the model" in done.stdout and "holds" in done.stdout and "[" in done.stdout
-    assert "Checks:" in done.stdout
+    assert "by construction, not evidence: " in done.stdout
+    last = done.stdout.strip().splitlines()[-1]
+    assert " checks hold, " in last and " of them by construction (not evidence); " in last and " inconclusive" in last
 
 
 def test_facts_cli_unknown_scenario_is_one_line_and_exit_2(tmp_path, escalation):

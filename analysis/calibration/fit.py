@@ -10,8 +10,8 @@ then minimised with ``scipy.optimize.minimize`` (objective: the sum of squared m
 target's tolerance), and the next round samples a box half as wide around the optimum. Uncertainty: the fit
 is repeated on bootstrap replicates [Efron1979] that resample the worlds and redraw every target within its
 stated range (normal, range = +-2 sd), giving a 95 % percentile interval per fitted parameter. The fitted
-vector is finally simulated afresh and every target of the scenario (fitted and out-of-sample checks) is
-reported with its 95 % interval.
+vector is finally simulated afresh and every target of the scenario (fitted and out-of-sample checks, and
+apart from them the targets set from the record, which are not evidence) is reported with its 95 % interval.
 
 A parameter is a dotted path of :func:`sim.scenario.parameter_paths`; a path with ``*`` (e.g.
 ``militias.*.base_attack_rate``) is fitted as ONE multiplier applied to every matching path, which keeps
@@ -285,11 +285,32 @@ class Calibration:
             lines.append(f"  {fitted.knob.name:<40} {fitted.value:.4g}  [{fitted.lower:.4g}, {fitted.upper:.4g}]   {before}{edge}")
         lines += ["", f"Fit per target ({self.fit_worlds} fresh worlds at the fitted values; objective "
                       f"{self.objective:.2f}; 95% intervals: bootstrap over worlds, exact binomial for shares of "
-                      "worlds; 'check' targets were not fitted):"]
-        lines += format_measured(self.fit)
-        misses = [m.target.name for m in self.fit if not m.holds]
-        lines += ["", "Every target in range." if not misses else f"Out of range: {', '.join(misses)}."]
+                      "worlds; 'check' targets were not fitted: out of sample):"]
+        lines += self.table_lines()
+        lines += ["", self.verdict_line()]
         return "\n".join(lines)
+
+    def table_lines(self) -> list[str]:
+        """The fit table: fit and check targets, then the targets set from the record apart (not evidence)."""
+        evidence = [m for m in self.fit if m.target.role != "set"]
+        given = [m for m in self.fit if m.target.role == "set"]
+        lines = format_measured(evidence)
+        if given:
+            lines += ["", "  Set from the record, not evidence (the value was written into a parameter from the same "
+                          "record, so matching it says nothing):"]
+            lines += format_measured(given)[1:]
+            lines += [f"    {m.target.name}: {m.target.note}" for m in given]
+        return lines
+
+    def verdict_line(self) -> str:
+        """Whether the fit and check targets are in range (targets set from the record are not counted)."""
+        counted = [m for m in self.fit if m.target.role != "set"]
+        misses = [m.target.name for m in counted if not m.holds]
+        fitted = sum(m.target.role == "fit" for m in counted)
+        given = len(self.fit) - len(counted)
+        counts = (f"{fitted} fitted and {len(counted) - fitted} check targets counted; {given} set from the record, "
+                  "not counted")
+        return f"Every target in range ({counts})." if not misses else f"Out of range: {', '.join(misses)} ({counts})."
 
     def calibrated_values(self) -> dict[str, float]:
         """Every path the fit sets, with its calibrated value."""
@@ -323,7 +344,7 @@ class Calibration:
             **nested,
         }
         header = [f"# {self.scenario.name}, calibrated: written by `escalation calibrate`.", "# Fit per target:"]
-        header += ["#" + line for line in format_measured(self.fit)]
+        header += ["#" + line for line in self.table_lines()] + ["# " + self.verdict_line()]
         return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, width=110, allow_unicode=True)
 
 

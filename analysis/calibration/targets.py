@@ -33,7 +33,9 @@ class Target:
         high: upper end of the accepted range.
         start: first day of the period (a date), or None for the whole horizon.
         end: last day of the period, or None.
-        role: ``fit`` (used to fit parameters) or ``check`` (compared only: out-of-sample).
+        role: ``fit`` (used to fit parameters), ``check`` (compared only: out of sample) or ``set`` (set from
+            the record: the value is written into a parameter from the same record the target describes, so
+            matching it is not evidence; ``note`` names the parameter).
         confidence: H, M or L, as the targets file grades its source.
         source: where the value comes from.
         note: how the record's quantity maps onto the statistic, when that needs saying.
@@ -48,7 +50,7 @@ class Target:
     high: float
     start: dt.date | None
     end: dt.date | None
-    role: Literal["fit", "check"]
+    role: Literal["fit", "check", "set"]
     confidence: Literal["H", "M", "L"]
     source: str
     note: str = ""
@@ -69,6 +71,9 @@ class Target:
         return bool(self.low <= value <= self.high)
 
 
+# fit: fitted; check: compared only (out of sample); set: the value was written into a parameter from the
+# same record, so matching it is not evidence
+ROLES = ("fit", "check", "set")
 TARGET_KEYS = {"name", "quantity", "scenario", "statistic", "value", "range", "period", "role", "confidence",
                "source", "note"}
 
@@ -128,8 +133,11 @@ def _parse_target(entry, index: int, file: str) -> Target:
             raise InputError("expected a period [YYYY-MM-DD, YYYY-MM-DD]", file=file, key=f"{where}.period")
         start, end = period
     role = entry.get("role", "fit")
-    if role not in ("fit", "check"):
-        raise InputError(f"expected role 'fit' or 'check', got {role!r}", file=file, key=f"{where}.role")
+    if role not in ROLES:
+        raise InputError(f"expected role 'fit', 'check' or 'set', got {role!r}", file=file, key=f"{where}.role")
+    if role == "set" and not str(entry.get("note") or "").strip():
+        raise InputError("a target with role 'set' needs a 'note' naming the parameter that holds the record's value",
+                         file=file, key=f"{where}.note")
     if entry["confidence"] not in ("H", "M", "L"):
         raise InputError(f"expected confidence H, M or L, got {entry['confidence']!r}", file=file, key=f"{where}.confidence")
     return Target(str(entry["name"]), str(entry["quantity"]), str(entry["scenario"]), statistic, value, low, high,
