@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "analysis.cli.dashboard",
     "analysis.cli.report",
     "analysis.cli.calibration",
+    "analysis.cli.hindcast",
 ]
 
 

@@ -5,7 +5,9 @@ every directory side by side: outcome-class shares with exact 95 % intervals, di
 rung, attacks, strikes and casualties, the escalation fan chart (when daily series were stored), time to
 the first US strike and the first American death (Kaplan-Meier [KaplanMeier1958], censored at the horizon), and the
 US-strike-to-attack ratio. Each sweep adds P(confrontation) along each parameter and over the two most
-influential ones, sensitivity indices and PRIM boxes. Every figure is also written as PNG and SVG under
+influential ones, sensitivity indices and PRIM boxes. Batches of an era scenario that a shipped record
+(``scenarios/targets/record_*.yaml``) names, stored with events, add a hindcast panel
+(``analysis.report.hindcast_charts``). Every figure is also written as PNG and SVG under
 ``figures/`` and every table as CSV under ``tables/``.
 
 The report is written into a temporary directory beside ``--out`` and renamed into place, so a failed
@@ -90,6 +92,9 @@ def render(sets: list[ResultSet], directory: Path, threshold: float) -> None:
     for s in sets:
         if s.kind == "sweep" and s.parameters:
             sweep_section(w, s, threshold)
+    from analysis.report.hindcast_charts import hindcast_section  # era batches with a shipped record
+
+    hindcast_section(w, sets)
     document = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Escalation report</title>"
                 f"<style>{CSS}</style></head><body>{''.join(w.parts)}</body></html>")
     (directory / "report.html").write_text(document, encoding="utf-8")
