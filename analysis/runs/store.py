@@ -139,6 +139,12 @@ def _arrow_reason(error: BaseException) -> str:
     return (text[:100] + "...") if len(text) > 100 else (text or type(error).__name__)
 
 
+def _shared(names: set[str]) -> set[str]:
+    """Columns every part of a table has: all but the per-faction tallies (``attacks_<faction>``), which
+    differ between scenarios with different factions (a batch may hold several)."""
+    return {name for name in names if not (name.startswith("attacks_") and not name.startswith("attacks_rung_"))}
+
+
 def _read_parts(paths: list[Path], columns=None, worlds=None) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -154,8 +160,8 @@ def _read_parts(paths: list[Path], columns=None, worlds=None) -> pd.DataFrame | 
             raise damaged_part_error(path, _arrow_reason(error)) from None
         if reference is None:
             reference = (path, names)
-        elif names != reference[1]:
-            missing, extra = sorted(reference[1] - names), sorted(names - reference[1])
+        elif _shared(names) != _shared(reference[1]):
+            missing, extra = sorted(_shared(reference[1]) - _shared(names)), sorted(_shared(names) - _shared(reference[1]))
             what = f"no column {missing[0]!r}" if missing else f"an extra column {extra[0]!r}"
             raise damaged_part_error(path, f"{what}, unlike {reference[0].name}")
         wanted = ["world"] if columns is None else list(dict.fromkeys(["world", *columns]))
