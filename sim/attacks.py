@@ -76,9 +76,15 @@ def select(table: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def choose_target(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray) -> np.ndarray:
-    """Target: bases in Iraq or Syria, the embassy or convoys, by the scenario's weights."""
+    """Target: bases in Iraq, Syria or Jordan, the embassy or convoys, by the scenario's weights.
+
+    With US troop groups (issue 11), each target's weight is scaled by its group's presence (fewer troops
+    in a group, fewer targets there).
+    """
     mix = model.params.militia_dynamics.target_mix
     weights = stack_choices([getattr(mix, name) for name in TARGET_NAMES], worlds)
+    if model.target_presence_today is not None:
+        weights = weights * model.target_presence_today[worlds]
     cumulative = np.cumsum(weights, axis=-1)
     u = row_uniform(model, worlds, faction, "target") * cumulative[..., -1]
     return (u[:, None] >= cumulative).sum(axis=1).clip(0, len(TARGET_NAMES) - 1)
@@ -117,7 +123,10 @@ def draw_casualties(model: "EscalationModel", worlds, faction, weapon, target, i
     )
     exposure = select(stack_choices([getattr(d.target_exposure, name) for name in TARGET_NAMES], worlds), target)
     scale = exposure * np.where(intends_casualties, pick(d.lethal_intent_multiplier, worlds), 1.0)
-    scale *= model.presence_today[worlds]
+    if model.target_presence_today is None:
+        scale *= model.presence_today[worlds]
+    else:
+        scale *= model.target_presence_today[worlds, target]
     hit = row_uniform(model, worlds, faction, "intercept") >= intercept
     u = row_uniform(model, worlds, faction, "lethality")
     p_kill = np.minimum(kill * scale, 1.0)
@@ -125,9 +134,28 @@ def draw_casualties(model: "EscalationModel", worlds, faction, weapon, target, i
     killed_any = hit & (u < p_kill)
     wounded_any = hit & ~killed_any & (u < p_kill + p_wound)
     killed = np.where(killed_any, 1 + row_poisson(model, worlds, faction, "killed", pick(d.killed_extra_mean, worlds)), 0)
-    extra_wounded = row_poisson(model, worlds, faction, "wounded", pick(d.wounded_extra_mean, worlds))
+    if np.any(d.wounded_dispersion):
+        extra_wounded = heavy_tailed_count(row_uniform(model, worlds, faction, "wounded"),
+                                           pick(d.wounded_extra_mean, worlds), pick(d.wounded_dispersion, worlds))
+    else:
+        extra_wounded = row_poisson(model, worlds, faction, "wounded", pick(d.wounded_extra_mean, worlds))
     wounded = np.where(killed_any | wounded_any, wounded_any + extra_wounded, 0)
     return killed, wounded
+
+
+def heavy_tailed_count(u: np.ndarray, mean, dispersion) -> np.ndarray:
+    """A count from one uniform: negative binomial of the mean and dispersion, the Poisson where dispersion is 0.
+
+    Issue 11's mass-casualty tail: most wounding attacks hurt a few, a rare one dozens (Tower 22, Jan 28,
+    2024: 40+ wounded [PressReports]). The Poisson rows are exactly :func:`row_poisson`'s draw.
+    """
+    mean = np.broadcast_to(np.maximum(np.asarray(mean, dtype=float), 0.0), u.shape)
+    dispersion = np.broadcast_to(np.asarray(dispersion, dtype=float), u.shape)
+    count = keyed.poisson_from_uniform(u, mean)
+    tail = dispersion > 0
+    if tail.any():
+        count[tail] = keyed.negative_binomial_from_uniform(u[tail], mean[tail], dispersion[tail])
+    return count
 
 
 def attribution(model: "EscalationModel", worlds, faction, open_claim) -> np.ndarray:
@@ -205,6 +233,7 @@ def resolve_attacks(model: "EscalationModel", worlds: np.ndarray, faction: np.nd
     severity = perceived.astype(float) + killed
     np.add.at(m.attack_memory, worlds, 1.0)
     np.add.at(m.united_states.attack_memory, worlds, 1.0)
+    np.add.at(m.united_states.campaign_memory, worlds, 1.0)
     for index in np.unique(faction):
         rows_of = faction == index
         group = worlds[rows_of]

@@ -98,9 +98,10 @@ class Target(Enum):
     BASE_SYRIA = "base_syria"
     EMBASSY = "embassy"
     CONVOY = "convoy"
+    BASE_JORDAN = "base_jordan"
 
 
-MILITIA_TARGETS = (Target.BASE_IRAQ, Target.BASE_SYRIA, Target.EMBASSY, Target.CONVOY)
+MILITIA_TARGETS = (Target.BASE_IRAQ, Target.BASE_SYRIA, Target.EMBASSY, Target.CONVOY, Target.BASE_JORDAN)
 
 
 class Action(Enum):
@@ -121,6 +122,9 @@ class Action(Enum):
     PROXY_SURGE = "proxy_surge"
     EXCHANGE_ENDED = "exchange_ended"
     CEASEFIRE = "ceasefire"
+    SUSPENSION = "suspension"
+    RESUMPTION = "resumption"
+    REFUSAL = "refusal"
 
 
 class Posture(IntEnum):

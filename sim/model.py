@@ -21,6 +21,7 @@ from sim.actors.quds_force import QUDS_COMMANDER
 from sim.attacks import TARGET_NAMES, WEAPON_NAMES, resolve_attacks
 from sim.errors import InputError
 from sim.ladder import ESCALATION_WEIGHTS, Action, Rung, classify_outcome
+from sim.outside_war import OutsideWar
 from sim.params import parameter_view, pick, resolve_values
 from sim.records import EventLog, SeriesBuffer, Vocabulary
 from sim.scenario import Scenario, load_scenario, parameter_paths
@@ -132,8 +133,11 @@ class EscalationModel(mesa.Model):
         self.first_day_at_rung = np.full((n, len(Rung)), -1, dtype=np.int64)
         self.first_day_us_strike = np.full(n, -1, dtype=np.int64)
         self.first_day_us_killed = np.full(n, -1, dtype=np.int64)
+        self.last_day_us_killed = np.full(n, NEVER, dtype=np.int64)
         self.outcome_counts = {name: np.zeros(n, dtype=np.int64) for name in OUTCOME_COUNTS}
         self.attacks_by_faction = np.zeros((n, len(self.scenario.militias)), dtype=np.int64)
+        self.outside_war = OutsideWar(self)  # switched on by `outside_war` timeline events (issue 11)
+        self.mission_ended = 0.0  # summed weight of the `mission_end` events so far
         self._reset_day()
 
     def _reset_day(self) -> None:
@@ -150,6 +154,7 @@ class EscalationModel(mesa.Model):
         """What the militias see of the US before they decide: its expected retaliation and presence."""
         self.expected_retaliation_today = self.united_states.expected_retaliation()
         self.presence_today = self.united_states.presence()
+        self.target_presence_today = self.united_states.target_presence()
 
     def register_actor(self, key: str) -> int:
         """The random-draw code of an actor (stable: derived from its key)."""
@@ -204,6 +209,7 @@ class EscalationModel(mesa.Model):
         self.iran.step()
         self.iraqi_government.step()
         self.timeline.apply(self.day)
+        self.outside_war.step()
         self.quds_force.step()
         self._observe_united_states()
         self.attack_memory *= self.attack_memory_decay  # rivals' attacks fade like each faction's own
@@ -243,7 +249,8 @@ class EscalationModel(mesa.Model):
                         Rung.STRIKE_ON_MILITIA_SITES, weapon="airstrike", killed=killed[chosen],
                         wounded=0, intended=Rung.STRIKE_ON_MILITIA_SITES, perceived=Rung.STRIKE_ON_MILITIA_SITES,
                         side="us_militia", location=self.location_codes[in_syria[chosen].astype(int)])
-            self.militias[index].suffer_strike(group, killed[chosen])
+            site_counts = np.broadcast_to(sites, worlds.shape)[chosen]
+            self.militias[index].suffer_strike(group, killed[chosen], sites=site_counts)
             in_iraq = group[~in_syria[chosen]]
             if in_iraq.size:
                 self.iraqi_government.backlash(in_iraq, pick(self.params.iraqi_government.sovereignty_per_strike, in_iraq))
@@ -380,6 +387,7 @@ class EscalationModel(mesa.Model):
         np.add.at(self.today_us_wounded, worlds, wounded)
         dead = worlds[np.asarray(killed) > 0]
         self.first_day_us_killed[dead] = np.where(self.first_day_us_killed[dead] < 0, self.day, self.first_day_us_killed[dead])
+        self.last_day_us_killed[dead] = self.day
 
     def record(self, worlds, actor, action: Action, target, rung, *, weapon="", killed=0, wounded=0, claimed_by="",
                intended=None, perceived=None, attributed_to="", side: str, location="") -> None:

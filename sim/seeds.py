@@ -91,6 +91,33 @@ def poisson_from_uniform(u: np.ndarray, mean: np.ndarray | float) -> np.ndarray:
     return count
 
 
+def negative_binomial_from_uniform(u: np.ndarray, mean: np.ndarray | float, dispersion: np.ndarray | float,
+                                   max_count: int = 100_000) -> np.ndarray:
+    """Negative binomial counts of the given mean and dispersion by inversion of the given uniforms.
+
+    The variance is mean x (1 + dispersion x mean) (a gamma-Poisson mixture of shape 1 / dispersion). The
+    dispersion must be positive (0 is the Poisson: use :func:`poisson_from_uniform`). Counts stop at
+    ``max_count``.
+    """
+    mean = np.broadcast_to(np.maximum(np.asarray(mean, dtype=np.float64), 0.0), u.shape)
+    shape = 1.0 / np.broadcast_to(np.asarray(dispersion, dtype=np.float64), u.shape)
+    q = mean / (shape + mean)  # success odds of each further count
+    term = np.exp(shape * np.log1p(-q))  # P(0) = (shape / (shape + mean)) ** shape
+    cumulative = term.copy()
+    count = np.zeros(u.shape, dtype=np.int64)
+    active = u >= cumulative
+    k = 0
+    while active.any() and k < max_count:
+        rows = np.flatnonzero(active)
+        term[rows] = term[rows] * (k + shape[rows]) / (k + 1) * q[rows]
+        cumulative[rows] = cumulative[rows] + term[rows]
+        count[rows] += 1
+        k += 1
+        # rounding can leave the cumulative a hair below 1: stop where the terms vanish
+        active[rows] = (u[rows] >= cumulative[rows]) & (term[rows] > 0.0)
+    return count
+
+
 def derive_seeds(master_seed: int, *keys: np.ndarray | int) -> np.ndarray:
     """Derive one 64-bit world seed per element of the broadcast keys from a master seed.
 

@@ -18,7 +18,8 @@ from sim.attacks import resolve_attacks
 from sim.ladder import Action, Capability, Posture, Rung
 from sim.scenario import (
     AttackEvent, CapabilityEvent, CeasefireEvent, DirectStrikeEvent, DrawdownEvent, ElectionEvent, EventBase,
-    LeaderKilledEvent, OrderEvent, ShockEvent, SiegeEvent, StrikeEvent, TalksEvent, TruceEvent,
+    LeaderKilledEvent, MissionEndEvent, OrderEvent, OutsideWarEvent, ShockEvent, SiegeEvent, StrikeEvent, TalksEvent,
+    TruceEvent,
 )
 
 if TYPE_CHECKING:
@@ -100,9 +101,15 @@ def _siege(m: "EscalationModel", event: SiegeEvent, worlds: np.ndarray) -> None:
 
 
 def _drawdown(m: "EscalationModel", event: DrawdownEvent, worlds: np.ndarray) -> None:
-    m.united_states.force_target[:] = event.troops
+    us = m.united_states
+    if event.group == "iraq":
+        us.force_target[:] = event.troops
+    elif us.grouped:
+        us.troops_target[event.group][:] = event.troops
+    else:
+        return  # no troop groups in this scenario: Syria's and Jordan's troops are not modelled
     if worlds.size:
-        m.record(worlds, m.united_states, Action.DRAWDOWN, "iraq", Rung.RHETORIC, side="none")
+        m.record(worlds, us, Action.DRAWDOWN, event.group, Rung.RHETORIC, side="none")
 
 
 def _capability(m: "EscalationModel", event: CapabilityEvent, worlds: np.ndarray) -> None:
@@ -134,6 +141,24 @@ def _ceasefire(m: "EscalationModel", event: CeasefireEvent, worlds: np.ndarray) 
         m.ceasefire(worlds, event.days)
 
 
+def _outside_war(m: "EscalationModel", event: OutsideWarEvent, worlds: np.ndarray) -> None:
+    """The outside war's state changes (:class:`sim.outside_war.OutsideWar`); the factions' answer is theirs."""
+    war = m.outside_war
+    if event.status == "start":
+        war.start(event.intensity, event.factions)
+    elif war.on and event.status == "pause":
+        war.pause()
+    elif war.on and event.status == "resume":
+        war.resume()
+    elif war.on and event.status == "end":
+        war.end()
+
+
+def _mission_end(m: "EscalationModel", event: MissionEndEvent, worlds: np.ndarray) -> None:
+    """The US agrees to end (part of) its mission: the factions' rates fall by ``context.mission_end_restraint``."""
+    m.mission_ended += event.weight
+
+
 HANDLERS: dict[type[EventBase], Callable[["EscalationModel", EventBase, np.ndarray], None]] = {
     TalksEvent: _talks,
     ElectionEvent: _election,
@@ -148,4 +173,6 @@ HANDLERS: dict[type[EventBase], Callable[["EscalationModel", EventBase, np.ndarr
     TruceEvent: _truce,
     DirectStrikeEvent: _direct_strike,
     CeasefireEvent: _ceasefire,
+    OutsideWarEvent: _outside_war,
+    MissionEndEvent: _mission_end,
 }

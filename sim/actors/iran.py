@@ -75,6 +75,7 @@ class Iran(Actor):
         self.directive = np.ones(n)
         self.order_posture = np.full(n, -1)
         self.order_until = np.full(n, -1, dtype=np.int64)
+        self.order_day = np.full(n, -1, dtype=np.int64)  # the day the standing order was issued
 
     # -- posture -----------------------------------------------------------------------------------------
 
@@ -84,7 +85,8 @@ class Iran(Actor):
         Mechanism: compellence and signalling [Schelling1966]; Iran restrains its proxies during nuclear
         talks (the 2021 calm order [MilitiasRogue2021]), needs Iraq's economy (Iraq its second source of
         hard currency [DoubleGame2021]), and answers humiliation (its commander killed) with pressure:
-        "provocation, not confrontation" [DoubleGame2021].
+        "provocation, not confrontation" [DoubleGame2021]. An outside war its allies fight adds
+        ``outside_war_weight`` x its level (the Gaza war, 2023-24 [PressReports]; 0 by default).
         """
         m = self.model
         p = self.params
@@ -94,6 +96,8 @@ class Iran(Actor):
             - p.economic_restraint * p.economic_exposure
             + p.humiliation_weight * (self.humiliation + m.hostility_iran_us)
         )
+        if m.outside_war.on:
+            score = score + p.outside_war_weight * m.outside_war.level
         posture = np.where(score > p.escalation_threshold, int(Posture.ESCALATION),
                            np.where(score < p.restraint_threshold, int(Posture.RESTRAINT), int(Posture.PRESSURE)))
         ordered = self.order_until >= m.day
@@ -101,14 +105,45 @@ class Iran(Actor):
         self.directive = np.choose(self.posture, [p.directive_restraint, p.directive_pressure, p.directive_escalation])
 
     def step(self) -> None:
-        """Let humiliation fade, then decide the posture of the day."""
+        """Let humiliation fade, consider a calm order of its own, then decide the posture of the day."""
         self.humiliation *= self.humiliation_decay
+        self.consider_calm_order()
         self.choose_posture()
 
     def order(self, posture: int, until: int) -> None:
         """Tehran orders a posture (e.g. calm during talks) in every world until a day."""
         self.order_posture[:] = posture
         self.order_until[:] = until
+        self.order_day[:] = self.model.day
+
+    def consider_calm_order(self) -> None:
+        """Order the factions to lie low when American dead raise the risk of a US strike on Iran (issue 11).
+
+        Where no order stands and Americans were killed yesterday, Iran orders restraint for
+        ``calm_order_days`` (action ``calm_order``, the model's own) if US pressure plus US hostility toward
+        Iran (what :meth:`expected_us_answer` weighs against the US's Iran-strike bar) is above
+        ``calm_order_bar``. Mechanism: calibrated pressure under the shadow of war [Schelling1966]: Tehran
+        keeps its proxies' campaign below what would bring the US onto Iran; on Jan 29, 2024, the day after
+        three US soldiers were killed at Tower 22, the Quds Force commander told the factions in Baghdad to
+        lie low [PressReports]. Off while ``calm_order_days`` is 0.
+        """
+        p = self.params
+        if not np.any(p.calm_order_days):
+            return
+        m = self.model
+        free = np.flatnonzero(m.active & (self.order_until < m.day) & (m.last_day_us_killed == m.day - 1))
+        if not free.size:
+            return
+        risk = m.united_states.pressure[free] + m.hostility_us_iran[free]
+        days = np.broadcast_to(np.asarray(pick(p.calm_order_days, free)).astype(np.int64), free.shape)
+        ordering = (risk > pick(p.calm_order_bar, free)) & (days > 0)
+        if not ordering.any():
+            return
+        worlds = free[ordering]
+        self.order_posture[worlds] = int(Posture.RESTRAINT)
+        self.order_until[worlds] = m.day + days[ordering] - 1
+        self.order_day[worlds] = m.day
+        m.record(worlds, self, Action.CALM_ORDER, "militias", Rung.RHETORIC, side="none")
 
     # -- the question of an answer -----------------------------------------------------------------------
 
@@ -245,6 +280,7 @@ class Iran(Actor):
         days = np.asarray(pick(self.params.surge_days, worlds)).astype(np.int64)
         self.order_posture[worlds] = int(Posture.ESCALATION)
         self.order_until[worlds] = m.day + days
+        self.order_day[worlds] = m.day
         m.record(worlds, self, Action.PROXY_SURGE, "militias", Rung.RHETORIC, side="none")
 
     def direct_strike(self, worlds: np.ndarray, warned: bool = True, size: int | None = None) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 from sim.actors.base import Actor, decay_factor, monthly_rate_factor
 from sim.actors.iran import keyed_count
 from sim.actors.quds_force import QUDS_COMMANDER
+from sim.attacks import TARGET_NAMES
 from sim.ladder import Action, Posture, Rung
 from sim.params import per_world, pick
 
@@ -26,13 +27,17 @@ LOGIT_EPSILON = 1e-12
 # an attack with casualties (rung 3); Americans killed add one per death on top.
 FULL_WEIGHT_SEVERITY = float(Rung.ATTACK_WITH_CASUALTIES)
 NEVER_ANSWERED = -10_000  # day of the last kinetic answer before any was made
+# The troop group each militia target exposes (issue 11's force posture in numbers). The embassy stays within
+# reach and exposed as on day 0 whatever the troop numbers; convoys supply the Iraq group.
+TARGET_GROUP = {"base_iraq": "iraq", "base_syria": "syria", "embassy": None, "convoy": "iraq", "base_jordan": "jordan"}
 
 
 class UnitedStates(Actor):
     """The United States: perceives attacks, accumulates pressure, answers after a lag.
 
     State per world: pressure to respond, a pending response (its day, target and severity), troop level
-    and target, recent attacks (for habituation), and whether it is withdrawing.
+    and target (per group: Iraq, and Syria and Jordan when the scenario sets them), recent attacks (for
+    habituation and the campaign memory), and whether it is withdrawing.
     """
 
     def __init__(self, model: "EscalationModel"):
@@ -53,10 +58,50 @@ class UnitedStates(Actor):
         self.attack_memory = np.zeros(n)
         self.attack_memory_decay = decay_factor(p.habituation_half_life)
         self.attack_memory_to_monthly = monthly_rate_factor(self.attack_memory_decay)
+        self.campaign_memory = np.zeros(n)
+        self.campaign_memory_decay = decay_factor(p.campaign_memory_half_life)
+        # Force posture in numbers (issue 11): with troops in Syria or Jordan set, each group is its own target set.
+        self.grouped = bool(np.any(p.troops_syria) or np.any(p.troops_jordan))
+        self.troops = {"syria": per_world(p.troops_syria, n), "jordan": per_world(p.troops_jordan, n)}
+        self.troops_target = {group: troops.copy() for group, troops in self.troops.items()}
+        self.initial_troops = {group: troops.copy() for group, troops in self.troops.items()}
 
     def presence(self) -> np.ndarray:
-        """Exposure of US forces relative to day 0 (fewer troops, fewer targets), down to ``presence_floor``."""
-        return np.maximum(np.sqrt(self.force_level / self.initial_force), self.params.presence_floor)
+        """Exposure of US forces relative to day 0 (fewer troops, fewer targets), down to ``presence_floor``.
+
+        With troop groups (``troops_syria``, ``troops_jordan``), the mean over the targets of their group's
+        presence, weighted by ``target_mix``: a drawdown in one group removes only its share of the targets.
+        """
+        iraq = np.maximum(np.sqrt(self.force_level / self.initial_force), self.params.presence_floor)
+        if not self.grouped:
+            return iraq
+        mix = self.model.params.militia_dynamics.target_mix
+        weights = [getattr(mix, name) for name in TARGET_NAMES]
+        total = sum(weights)
+        by_target = self.target_presence()
+        mean = sum(w * by_target[:, i] for i, w in enumerate(weights)) / np.where(np.asarray(total) > 0, total, 1.0)
+        return np.maximum(mean, self.params.presence_floor)
+
+    def group_presence(self, group: str) -> np.ndarray:
+        """Presence of one troop group relative to day 0: sqrt(troops / troops on day 0); 0 without any troops."""
+        if group == "iraq":
+            return np.maximum(np.sqrt(self.force_level / self.initial_force), self.params.presence_floor)
+        initial = self.initial_troops[group]
+        return np.where(initial > 0, np.sqrt(self.troops[group] / np.maximum(initial, 1.0)), 0.0)
+
+    def target_presence(self) -> np.ndarray | None:
+        """Presence per militia target (worlds, targets) in the order of ``sim.attacks.TARGET_NAMES``, or None.
+
+        None without troop groups: every target then exposes Iraq's troops (:meth:`presence`). With groups,
+        bases in Syria and Jordan expose their own troops (issue 11: ~2,500 US troops in Iraq, ~900 in Syria and
+        a few hundred in Jordan in 2023-24 [PressReports]).
+        """
+        if not self.grouped:
+            return None
+        n = self.model.n_worlds
+        groups = [TARGET_GROUP[name] for name in TARGET_NAMES]
+        columns = [np.ones(n) if group is None else self.group_presence(group) for group in groups]
+        return np.stack(columns, axis=1)
 
     def habituation_factor(self, worlds: np.ndarray) -> np.ndarray:
         """Weight of an attack without casualties given recent attacks: 1 / (1 + monthly rate / habituation).
@@ -96,6 +141,13 @@ class UnitedStates(Actor):
         m = self.model
         self.pressure *= self.pressure_decay
         self.attack_memory *= self.attack_memory_decay
+        self.campaign_memory *= self.campaign_memory_decay
+        for group, troops in self.troops.items():
+            target = self.troops_target[group]
+            if (troops != target).any():
+                step = self.params.drawdown_rate
+                self.troops[group] = np.where(troops > target, np.maximum(troops - step, target),
+                                              np.minimum(troops + step, target))
         moving = self.force_level != self.force_target
         if moving.any():
             step = self.params.drawdown_rate
@@ -120,6 +172,12 @@ class UnitedStates(Actor):
         (``severity_exponent``), and for ``refractory_days`` after a kinetic answer only American dead or a
         pressure ``refractory_bar`` above the usual threshold bring another: one strike round per wave of
         attacks, not one per attack [PressReports]. A kinetic answer relieves pressure.
+
+        Issue 11, neutral by default: under a sustained campaign the leader-killing bar falls by
+        ``leader_bar_per_campaign_attack`` per remembered attack, down to the warning bar (Abu Taqwa killed on
+        Jan 4, 2024 with no American dead [PressReports]); with ``strike_first_after_casualties`` American
+        casualties are answered by a strike round sized by the pressure (up to ``max_sites``: 85+ targets on
+        Feb 2, 2024 [CENTCOM2024]) and a leader killing waits for a later decision (Feb 7, 2024 [PressReports]).
         """
         m = self.model
         p = self.params
@@ -140,10 +198,17 @@ class UnitedStates(Actor):
         blames_iran = self.iran_struck[worlds] | (m.iran.posture[worlds] == Posture.ESCALATION)
         iran_bar = pick(p.iran_strike_threshold, worlds) + pick(p.war_aversion, worlds) + shift
         iran_bar = iran_bar + m.exchange_round_cost(worlds, side=0)  # exchanges (issue 10): rounds fought, ceasefire
-        leader_bar = pick(p.leader_killing_threshold, worlds) + shift + sovereignty + restraint
+        leader_threshold = pick(p.leader_killing_threshold, worlds)
+        if np.any(p.leader_bar_per_campaign_attack):
+            lowered = leader_threshold - pick(p.leader_bar_per_campaign_attack, worlds) * self.campaign_memory[worlds]
+            leader_threshold = np.minimum(leader_threshold, np.maximum(lowered, pick(p.warning_threshold, worlds)))
+        leader_bar = leader_threshold + shift + sovereignty + restraint
         strike_bar = pick(p.strike_threshold, worlds) + shift + sovereignty + restraint
         strike_iran = blames_iran & (score + m.hostility_us_iran[worlds] > iran_bar)
         leader = ~strike_iran & (score > leader_bar)
+        if np.any(p.strike_first_after_casualties):
+            casualties = severity >= FULL_WEIGHT_SEVERITY
+            leader = leader & ~(casualties & (pick(p.strike_first_after_casualties, worlds) > 0.5))
         strike = ~strike_iran & ~leader & (score > strike_bar)
         warning = ~strike_iran & ~leader & ~strike & (score > pick(p.warning_threshold, worlds) + shift)
         target = self.response_target[worlds]
@@ -160,7 +225,8 @@ class UnitedStates(Actor):
             excess = (score[strike] - strike_bar[strike]).clip(0)
             extra_sites = (excess / pick(p.pressure_per_extra_site, chosen)).astype(int)
             sites = np.minimum(1 + extra_sites, pick(p.max_sites, chosen))
-            killed = self.poisson("strike_killed", pick(p.militia_killed_per_site, chosen) * sites, chosen)
+            # keyed_count: the keyed Poisson draw, valid too for the large rounds of a campaign (85 sites)
+            killed = keyed_count(self, "strike_killed", pick(p.militia_killed_per_site, chosen) * sites, chosen)
             m.strike_militia(chosen, target[strike], sites, killed, in_syria[strike])
         if warning.any():
             m.record(worlds[warning], self, Action.WARNING, m.faction_codes[target[warning]], Rung.RHETORIC,

@@ -26,13 +26,15 @@ from sim.scenario.sections import (
 )
 from sim.scenario.timeline import (
     AttackEvent, CapabilityEvent, CeasefireEvent, DirectStrikeEvent, DrawdownEvent, ElectionEvent, EventBase,
-    LeaderKilledEvent, OrderEvent, ShockEvent, SiegeEvent, StrikeEvent, TalksEvent, TimelineEvent, TruceEvent,
+    LeaderKilledEvent, MissionEndEvent, OrderEvent, OutsideWarEvent, ShockEvent, SiegeEvent, StrikeEvent, TalksEvent,
+    TimelineEvent, TruceEvent,
 )
 
 __all__ = [
     "AttackEvent", "CapabilityEvent", "CeasefireEvent", "Context", "DEFAULT_FACTIONS", "DirectStrikeEvent",
     "DrawdownEvent", "ElectionEvent", "EventBase",
-    "Faction", "Hostility", "IranConfig", "IraqiGovernmentConfig", "LeaderKilledEvent", "MilitiaDynamics", "OrderEvent",
+    "Faction", "Hostility", "IranConfig", "IraqiGovernmentConfig", "LeaderKilledEvent", "MilitiaDynamics", "MissionEndEvent", "OrderEvent",
+    "OutsideWarEvent",
     "ParameterInfo", "QudsForceConfig", "SCENARIO_PATH_ENV", "Scenario", "ScenarioError", "ScenarioInfo", "ShockEvent", "SiegeEvent",
     "StrikeEvent", "TalksEvent", "TargetExposure", "TargetMix", "TimelineEvent", "TruceEvent", "UnitedStatesConfig",
     "WeaponLethality", "field_bounds", "list_scenarios", "load_scenario", "parameter_paths", "resolve_scenario_path",

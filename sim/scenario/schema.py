@@ -23,8 +23,8 @@ from sim.scenario.sections import (
     QudsForceConfig, Strict, UnitedStatesConfig,
 )
 from sim.scenario.timeline import (
-    AttackEvent, CapabilityEvent, EventBase, LeaderKilledEvent, ShockEvent, SiegeEvent, StrikeEvent, TimelineEvent,
-    TruceEvent,
+    AttackEvent, CapabilityEvent, EventBase, LeaderKilledEvent, OutsideWarEvent, ShockEvent, SiegeEvent, StrikeEvent,
+    TimelineEvent, TruceEvent,
 )
 from sim.yamlio import did_you_mean
 
@@ -97,7 +97,7 @@ class Scenario(Strict):
                 names.append(("faction", event.faction))
             if isinstance(event, LeaderKilledEvent) and event.target != "quds_force":
                 names.append(("target", event.target))
-            if isinstance(event, (ShockEvent, TruceEvent)) and event.factions:
+            if isinstance(event, (ShockEvent, TruceEvent, OutsideWarEvent)) and event.factions:
                 names.extend(("factions", name) for name in event.factions)
             for field, name in names:
                 if name not in known:

@@ -107,6 +107,11 @@ class TargetMix(Strict):
     base_syria: float = P(0.15, 0.0, 100.0, "weight", "US bases in eastern Syria.")
     embassy: float = P(0.12, 0.0, 100.0, "weight", "The US embassy in Baghdad's Green Zone.")
     convoy: float = P(0.18, 0.0, 100.0, "weight", "Logistics convoys (roadside bombs; mostly Iraqi drivers).")
+    base_jordan: float = P(
+        0.0, 0.0, 100.0, "weight",
+        "US sites in Jordan near the Syrian border (Tower 22; ~2 % of the 2023-24 attacks [DoDBriefings2024]); 0 (the "
+        "default) leaves them out of reach.",
+    )
 
 
 class TargetExposure(Strict):
@@ -116,6 +121,11 @@ class TargetExposure(Strict):
     base_syria: float = P(1.3, 0.0, 10.0, "multiplier", "Exposure at bases in Syria (fewer defences).")
     embassy: float = P(0.5, 0.0, 10.0, "multiplier", "Exposure at the embassy (C-RAM defended).")
     convoy: float = P(0.4, 0.0, 10.0, "multiplier", "Exposure of convoys (few US personnel aboard).")
+    base_jordan: float = P(
+        1.3, 0.0, 10.0, "multiplier",
+        "Exposure at US sites in Jordan (Tower 22: a logistics outpost whose drone defences failed on Jan 28, 2024, "
+        "3 killed and 40+ wounded [PressReports]); judgement, range 1-3.",
+    )
 
 
 class MilitiaDynamics(Strict):
@@ -145,6 +155,102 @@ class MilitiaDynamics(Strict):
     killed_extra_mean: float = P(0.5, 0.0, 20.0, "people", "Mean number of dead beyond the first in a deadly attack.")
     wounded_extra_mean: float = P(2.0, 0.0, 50.0, "people", "Mean number of wounded beyond the first.")
     truce_factor: float = P(0.15, 0.0, 1.0, "multiplier", "Attack-rate multiplier during a declared truce.")
+    wounded_dispersion: float = P(
+        0.0, 0.0, 20.0, "1/shape",
+        "Dispersion of the wounded beyond the first: 0 (the default, 2019-21) draws them from a Poisson of mean "
+        "`wounded_extra_mean`; above 0 from a negative binomial of the same mean and variance mean x (1 + "
+        "dispersion x mean), from the same draw: most wounding attacks hurt a few, a rare one dozens (~59 US "
+        "personnel injured, mostly brain injuries, in the first ~55 attacks of Oct-Nov 2023; Tower 22, Jan 28, "
+        "2024: 3 killed, 40+ wounded [DoDBriefings2024] [PressReports]); judgement, range 0-5.",
+    )
+    # An outside war (issue 11): a war outside Iraq that the factions take up (the Gaza war, 2023-24), switched
+    # on, paused, resumed and ended by `outside_war` timeline events; without such an event these do nothing.
+    outside_war_multiplier: float = P(
+        1.0, 1.0, 100.0, "multiplier",
+        "Attack-rate multiplier of a faction that takes up an outside war of intensity 1 once fully ramped up (the "
+        "rate scales as multiplier ** level, the level ramping from 0 to the war's intensity): after the Gaza war "
+        "began, attacks on US forces went from none in Oct 1-16, 2023 to ~27 in Oct 17-31 and ~50 a month "
+        "[DoDBriefings2024]; 1 (the default) leaves the factions' rates alone; judgement, range 5-30.",
+    )
+    outside_war_ramp_days: float = P(
+        14.0, 1.0, 365.0, "days",
+        "Days for an outside war's level to ramp up from 0 to its intensity (and down to 0 after it ends): the "
+        "first attacks came 10 days after Oct 7, 2023, and the rate was full within two weeks more "
+        "[DoDBriefings2024]; judgement, range 7-30.",
+    )
+    outside_war_pause_factor: float = P(
+        1.0, 0.0, 1.0, "multiplier",
+        "Multiplier of a participating faction's whole attack rate (self-excitation included) while the outside "
+        "war is paused: no attacks in the Gaza truce of Nov 24 - Dec 1, 2023, stopped within a day of its start "
+        "and resumed within a day of its end [DoDBriefings2024]; 1 (the default) no effect; judgement, range 0-0.1.",
+    )
+    # Deterrence by US strikes (issue 11): per faction, in sites' worth, decaying; off while the weight is 0.
+    deterrence_weight: float = P(
+        0.0, 0.0, 5.0, "log-rate/site",
+        "Reduction of a faction's log attack rate per site's worth of deterrence above `deterrence_threshold`: "
+        "medium US strikes were followed by counter-attacks within 1-5 days, while the largest round (Feb 2, "
+        "2024: 85+ targets at 7 facilities [CENTCOM2024]) with a leader killing (Feb 7) was followed by a lull of "
+        "weeks [DoDBriefings2024]; 0 (the default, 2019-21) switches deterrence off; judgement, range 0-0.2.",
+    )
+    deterrence_threshold: float = P(
+        0.0, 0.0, 500.0, "sites",
+        "Deterrence (sites' worth) a faction shrugs off: only deterrence above it lowers the rate, so strike "
+        "rounds of a few sites deter nobody (they bring the counter-attacks of `strike_excitation`); judgement, "
+        "range 0-40.",
+    )
+    deterrence_per_leader: float = P(
+        10.0, 0.0, 500.0, "sites",
+        "Deterrence a leader killing adds to the faction, in sites' worth (Jan 4 and Feb 7, 2024 [PressReports]); "
+        "judgement, range 0-40.",
+    )
+    deterrence_spillover: float = P(
+        0.5, 0.0, 1.0, "share",
+        "Share of a strike's or a leader killing's deterrence felt by the other factions (the Feb 2, 2024 round "
+        "struck sites of several factions and of the Quds Force [CENTCOM2024]); judgement.",
+    )
+    deterrence_half_life: float = P(
+        30.0, 1.0, 3650.0, "days",
+        "Half-life of deterrence (the lull after Feb 4, 2024 lasted at least 11 weeks [DoDBriefings2024]); "
+        "judgement, range 15-90.",
+    )
+    # Orders and compliance (issue 11): each faction's answer to a standing calm order of Tehran's.
+    suspension_days: int = P(
+        0, 0, 365, "days",
+        "How long a faction that complies with a calm order suspends its operations (Kataib Hezbollah announced a "
+        "suspension on Jan 30, 2024, the day after the Quds Force commander asked the factions to lie low; "
+        "Harakat al-Nujaba refused [PressReports]); 0 (the default) switches the factions' answer off, leaving "
+        "the leash alone to carry a calm order (2019-21); judgement, range 30-120.",
+    )
+    suspension_factor: float = P(
+        0.02, 0.0, 1.0, "multiplier",
+        "Multiplier of a suspended faction's whole attack rate (self-excitation included); judgement, range 0-0.1.",
+    )
+    compliance_bias: float = P(
+        0.0, -10.0, 10.0, "logit",
+        "Propensity to comply with a calm order before traits and state. A faction answers once, the day after "
+        "the order, by an ordered logit on z = bias + compliance_weight x (leash x obedience - defiance) - "
+        "compliance_revenge_weight x log(1 + grievance) + compliance_loss_weight x log(1 + members lost) plus "
+        "logistic noise: above `compliance_band` it suspends, below minus the band it refuses (it acts on its "
+        "own intensity while the order stands), between it complies in part (the leash); judgement.",
+    )
+    compliance_weight: float = P(
+        4.0, 0.0, 20.0, "logit/share",
+        "Weight of the faction's compliance (leash x obedience) less its defiance in its answer to a calm order; "
+        "judgement, range 1-8.",
+    )
+    compliance_revenge_weight: float = P(
+        1.0, 0.0, 10.0, "logit",
+        "Weight of revenge, log(1 + grievance), against complying (Nujaba refused weeks after its commander was "
+        "killed on Jan 4, 2024 [PressReports]); judgement, range 0-3.",
+    )
+    compliance_loss_weight: float = P(
+        0.5, 0.0, 10.0, "logit",
+        "Weight of the cost of fighting on, log(1 + members lost to US strikes), for complying; judgement, range 0-2.",
+    )
+    compliance_band: float = P(
+        1.0, 0.0, 10.0, "logit",
+        "Half-width of the ordered logit's middle band (partial compliance); judgement, range 0.5-3.",
+    )
     target_mix: TargetMix = Field(default_factory=TargetMix, description="Target weights.")
     target_exposure: TargetExposure = Field(default_factory=TargetExposure, description="Lethality multipliers by target.")
     lethality: dict[Literal["roadside_bomb", "rockets", "drone", "missile"], WeaponLethality] = Field(
@@ -210,7 +316,10 @@ class UnitedStatesConfig(Strict):
         "attack killed Americans); judgement, range 0-10.",
     )
     pressure_per_extra_site: float = P(3.0, 0.1, 100.0, "pressure", "Pressure above the strike threshold per additional site struck.")
-    max_sites: int = P(5, 1, 50, "sites", "Most militia sites struck in one round.")
+    max_sites: int = P(
+        5, 1, 100, "sites",
+        "Most militia sites struck in one round (Feb 2, 2024: 85+ targets at 7 facilities [CENTCOM2024]).",
+    )
     presence_floor: float = P(
         0.15, 0.0, 1.0, "share",
         "Least exposure of US forces relative to day 0, however far troops in Iraq are drawn down (forces in Syria "
@@ -228,6 +337,38 @@ class UnitedStatesConfig(Strict):
     withdrawal_compliance: float = P(0.15, 0.0, 1.0, "probability", "Probability the US agrees to draw down when Iraq demands withdrawal.")
     drawdown_rate: float = P(15.0, 0.0, 10_000.0, "troops/day", "Pace of a drawdown.")
     withdrawal_floor: float = P(0.0, 0.0, 200_000.0, "troops", "Troop level a withdrawal ends at.")
+    troops_syria: float = P(
+        0.0, 0.0, 100_000.0, "troops",
+        "US troops in Syria on day 0 (~900 in 2023 [PressReports]), a target group of its own: bases in Syria are "
+        "chosen in proportion to `target_mix.base_syria` x sqrt(troops / troops on day 0) and expose their troops "
+        "alike; `force_level` is then the Iraq group. 0 here and in `troops_jordan` (the default) keeps the "
+        "2019-21 force posture: Iraq's troops set the exposure of every target.",
+    )
+    troops_jordan: float = P(
+        0.0, 0.0, 100_000.0, "troops",
+        "US troops at sites in Jordan on day 0 (a few hundred at Tower 22 in 2024 [PressReports]); a target group "
+        "like `troops_syria`.",
+    )
+    leader_bar_per_campaign_attack: float = P(
+        0.0, 0.0, 5.0, "pressure/attack",
+        "Fall of the leader-killing bar per attack in the US's campaign memory (down to the warning bar at most): "
+        "under a sustained campaign the US killed a faction commander without American dead (Abu Taqwa, Jan 4, "
+        "2024, after ~120 attacks [PressReports] [DoDBriefings2024]); 0 (the default) keeps a fixed bar; "
+        "judgement, range 0-0.2.",
+    )
+    campaign_memory_half_life: float = P(
+        45.0, 1.0, 3650.0, "days",
+        "Half-life of the attacks the US remembers for `leader_bar_per_campaign_attack`; judgement, range 30-120.",
+    )
+    strike_first_after_casualties: bool = Field(
+        False,
+        description="When the attack to answer killed or wounded Americans (as perceived), the US answers with a "
+        "strike round sized by the pressure and leaves a leader killing to a later decision (Dec 29, 2019 "
+        "strikes after K-1, then Jan 3, 2020; in 2023-24 wounding attacks were answered by strike rounds, and "
+        "Tower 22 by the largest round on Feb 2, 2024, a KH commander killed on Feb 7 [CENTCOM2024] "
+        "[PressReports]); false (the default): the most severe rung the pressure passes.",
+        json_schema_extra={"unit": "bool"},
+    )
 
 
 class IranConfig(Strict):
@@ -251,6 +392,25 @@ class IranConfig(Strict):
     directive_restraint: float = P(0.3, 0.0, 5.0, "multiplier", "Attack-rate multiplier Iran asks of militias under restraint.")
     directive_pressure: float = P(1.0, 0.0, 5.0, "multiplier", "Multiplier under calibrated pressure.")
     directive_escalation: float = P(2.0, 0.0, 10.0, "multiplier", "Multiplier under escalation.")
+    outside_war_weight: float = P(
+        0.0, 0.0, 10.0, "score/intensity",
+        "Posture score added per unit of an outside war's level (the Gaza war: Tehran's 'unity of fronts' backed "
+        "the factions' campaign of Oct 2023 - Jan 2024 [PressReports]); 0 (the default): an outside war reaches "
+        "the factions only; judgement, range 0-3.",
+    )
+    calm_order_days: int = P(
+        0, 0, 365, "days",
+        "Tehran's own calm order: the day after Americans are killed, with US pressure plus US hostility toward "
+        "Iran above `calm_order_bar` and no order standing, it orders restraint for this many days (Jan 29, "
+        "2024, the day after three US soldiers were killed at Tower 22, the Quds Force commander told the "
+        "factions in Baghdad to lie low [PressReports]); 0 (the default) switches the rule off; judgement, "
+        "range 30-120.",
+    )
+    calm_order_bar: float = P(
+        10.0, 0.0, 500.0, "pressure",
+        "US pressure plus US hostility toward Iran, the day after Americans are killed, above which Tehran "
+        "orders calm (the risk of a US strike on Iran); judgement, range 5-40.",
+    )
     # Iran's answer to a humiliation: a multinomial logit over sim.ladder.DirectAnswer (none, proxy surge,
     # warned salvo, unwarned strike); utilities are on the logit's scale (noise 1). The record has one event
     # per kind of answer (Jan 2020, Jan 2024, Apr 2024, Oct 2024 [PressReports]), so every value below is thin.
@@ -397,6 +557,13 @@ class Context(Strict):
         "ISIS [StrangeBedfellows2015] [OldEnemiesAllies2018]; judgement.",
     )
     external_grievance: float = P(0.0, 0.0, 20.0, "grievance", "Standing grievance from events outside Iraq (e.g. a regional war).")
+    mission_end_restraint: float = P(
+        0.0, 0.0, 5.0, "log-rate",
+        "Reduction of the factions' log attack rate per `mission_end` event's weight: the US agreed to end (part "
+        "of) its mission, the factions' stated aim is met in part (the end of the combat mission, Dec 2021, "
+        "after which attacks fell to ~3 a month; the 2024 agreement to end the coalition mission [PressReports]); "
+        "0 (the default) no effect; judgement, range 0-2.",
+    )
 
 
 class Hostility(Strict):

@@ -73,7 +73,7 @@ class AttackEvent(EventBase):
     type: Literal["attack"]
     faction: str
     weapon: Literal["roadside_bomb", "rockets", "drone", "missile"] = "rockets"
-    target: Literal["base_iraq", "base_syria", "embassy", "convoy"] = "base_iraq"
+    target: Literal["base_iraq", "base_syria", "embassy", "convoy", "base_jordan"] = "base_iraq"
     killed: int = Field(0, ge=0, le=10_000)
     wounded: int = Field(0, ge=0, le=10_000)
 
@@ -100,6 +100,10 @@ class DrawdownEvent(EventBase):
 
     type: Literal["drawdown"]
     troops: float = Field(..., ge=0, le=200_000)
+    group: Literal["iraq", "syria", "jordan"] = Field(
+        "iraq", description="Which troops: Iraq's (`united_states.force_level`), or those in Syria or Jordan (a "
+        "group of their own only when `united_states.troops_syria` or `troops_jordan` is set).",
+    )
 
 
 class CapabilityEvent(EventBase):
@@ -144,6 +148,44 @@ class DirectStrikeEvent(EventBase):
         return self
 
 
+class OutsideWarEvent(EventBase):
+    """A war outside Iraq that factions take up (the Gaza war from Oct 7, 2023): it starts, pauses, resumes, ends.
+
+    While it is on, the factions that take it up attack more (``militia_dynamics.outside_war_multiplier``,
+    ramping up over ``outside_war_ramp_days``) and it weighs on Tehran's posture (``iran.outside_war_weight``);
+    a pause (a truce in that war) holds their whole rate at ``outside_war_pause_factor`` from its first day to
+    the resumption; after its end the level ramps down.
+    """
+
+    type: Literal["outside_war"]
+    status: Literal["start", "pause", "resume", "end"]
+    intensity: float = Field(
+        1.0, ge=0, le=10, description="Level the war ramps up to (start only; 1: the Gaza war of 2023-24).",
+    )
+    factions: list[str] | None = Field(
+        None, description="Factions that take the war up (start only; default: all). Tehran's posture feels it regardless.",
+    )
+
+    @model_validator(mode="after")
+    def _start_fields(self) -> "OutsideWarEvent":
+        if self.status != "start" and (self.factions is not None or "intensity" in self.model_fields_set):
+            raise ValueError("'intensity' and 'factions' apply only to status 'start'")
+        return self
+
+
+class MissionEndEvent(EventBase):
+    """The US agrees to end (part of) its mission in Iraq: the factions' motive to attack falls.
+
+    Each event lowers the factions' log attack rate by ``context.mission_end_restraint`` x its weight from its
+    day on (the end of the combat mission, Dec 2021; the 2024 agreement to end the coalition mission
+    [PressReports]). Troop numbers move only with ``drawdown`` events.
+    """
+
+    type: Literal["mission_end"]
+    mission: Literal["combat", "coalition"] = Field("combat", description="Which mission ends (a label).")
+    weight: float = Field(1.0, ge=0, le=1, description="Share of the factions' aim the step meets.")
+
+
 class CeasefireEvent(EventBase):
     """A ceasefire between the two states: neither strikes the other directly, any running exchange ends."""
 
@@ -166,6 +208,8 @@ TimelineEvent = Annotated[
         TruceEvent,
         DirectStrikeEvent,
         CeasefireEvent,
+        OutsideWarEvent,
+        MissionEndEvent,
     ],
     Field(discriminator="type"),
 ]
