@@ -105,7 +105,7 @@ def test_thesis_exit_codes_and_verdicts(stores, name, escalation):
     assert "never pooled" in result.stdout
     assert "Clopper-Pearson" in result.stdout and "rung 7" in result.stdout  # rule and definition printed
     if name == "inconclusive":
-        assert "would settle it" in result.stdout
+        assert "thesis --settle" in result.stdout
 
 
 def test_thesis_combines_directories_and_reads_the_threshold(stores, escalation):

@@ -26,14 +26,23 @@ def register(subparsers) -> None:
         "thesis", help="test 'provocation, not confrontation': is P(confrontation) below the threshold?",
         description="Print, per scenario (and for a sweep, per share of the parameter space), whether the "
                     "thesis holds: the exact 95 % interval's upper bound for P(confrontation) below the "
-                    "threshold -> holds; its lower bound above it -> fails; otherwise inconclusive, with the "
-                    "number of worlds that would settle it. With stored events (batch --events) it also gives "
+                    "threshold -> holds; its lower bound above it -> fails; otherwise inconclusive. "
+                    "With --settle, the arguments are scenarios and seeded worlds are added until the verdict "
+                    "is settled or --max-worlds is reached, with an error rate spent across the looks so "
+                    "that repeated looks stay valid. With stored events (batch --events) it also gives "
                     "the share of the confrontation and contained-exchange worlds by path (the chain of key "
                     "decisions into the class).",
         epilog="exit codes: 0 holds everywhere, 1 fails somewhere (a scenario or a sweep point), "
                "3 inconclusive (fails nowhere, unsettled somewhere), 2 bad input")
-    test.add_argument("results", nargs="+", metavar="RESULTS_DIR", help="results directories (batch or sweep)")
+    test.add_argument("results", nargs="+", metavar="RESULTS_DIR",
+                      help="results directories (batch or sweep); with --settle, scenario names or YAML paths")
     test.add_argument("--threshold", default="0.05", metavar="P", help=THRESHOLD_HELP)
+    test.add_argument("--settle", action="store_true",
+                      help="simulate seeded worlds (1,000, then doubling) until the verdict is settled or the cap")
+    test.add_argument("--max-worlds", type=int, default=200_000, metavar="N",
+                      help="cap on worlds per scenario with --settle (default 200,000)")
+    test.add_argument("--seed", type=int, default=0, metavar="S", help="master seed with --settle (default 0)")
+    test.add_argument("--quiet", action="store_true", help="with --settle, no per-look lines on stderr")
     test.add_argument("--definition", choices=("shipped", "broad"), default="shipped",
                       help="what counts as confrontation: 'shipped' (open war or an exchange that did not stop; "
                            "default) or 'broad' (any direct exchange, contained ones included)")
@@ -56,6 +65,35 @@ def run_thesis(args) -> int:
     from analysis.stats.intervals import check_threshold
 
     threshold = check_threshold(args.threshold)
+    if args.settle:
+        return settle_thesis(args, threshold)
     verdicts = [thesis.evaluate(s, threshold, args.definition) for s in load_result_sets(args.results)]
     sys.stdout.write(thesis.report_text(verdicts, threshold) + "\n")
     return thesis.EXIT_CODES[thesis.overall(verdicts)]
+
+
+def settle_thesis(args, threshold: float) -> int:
+    """``thesis --settle``: settle each scenario's verdict by adding seeded worlds (see analysis.stats.settle)."""
+    from analysis.runs.guards import check_seed
+    from analysis.stats import thesis
+    from analysis.stats.settle import DEFAULT_ALPHA, settle_scenario
+    from sim.errors import InputError
+    from sim.scenario import load_scenario
+
+    if args.max_worlds < 1:
+        raise InputError(f"expected a positive number of worlds, got {args.max_worlds}", key="--max-worlds")
+    check_seed(args.seed)
+    for name in args.results:  # every name is checked before any world runs
+        load_scenario(name)
+    verdicts = []
+    for name in args.results:
+        report = None if args.quiet else (lambda line, name=name: print(f"{name}: {line}", file=sys.stderr, flush=True))
+        settled = settle_scenario(name, threshold, args.max_worlds, args.seed, definition=args.definition, report=report)
+        verdicts.append(settled.verdict)
+        print(f"{name}: {settled.verdict.upper()} after {settled.worlds:,} worlds "
+              f"({len(settled.looks)} look{'s' if len(settled.looks) > 1 else ''}): "
+              f"{settled.hits:,} in confrontation ({thesis.DEFINITIONS[args.definition][0]}), "
+              f"P = {settled.share:.3%}, interval [{settled.lower:.3%}, {settled.upper:.3%}] at the last look's level; "
+              f"total error rate {DEFAULT_ALPHA:.0%} spent across looks, seed {args.seed}")
+    final = "fails" if "fails" in verdicts else "holds" if set(verdicts) == {"holds"} else "inconclusive"
+    return thesis.EXIT_CODES[final]

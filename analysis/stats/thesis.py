@@ -16,7 +16,9 @@ Definition printed with every verdict:
 * **verdict**: from the exact 95 % Clopper-Pearson interval [ClopperPearson1934] for P(confrontation) (with zero
   confrontations in n worlds, the exact one-sided 95 % upper bound 1 - 0.05^(1/n)): **holds** if the upper
   bound is below the threshold, **fails** if the lower bound is above it, **inconclusive** otherwise, with
-  the number of worlds that would settle it if the observed share held.
+  a pointer to ``escalation thesis --settle`` (:mod:`analysis.stats.settle`), which adds seeded worlds
+  until the verdict is settled under a stopping rule valid for repeated looks. (The former projection of
+  the worlds needed, assuming the observed share would hold, pointed the wrong way and is gone.)
 * **sweeps**: the verdict is taken at every design point (its replicates); the report gives the share of
   design points (= share of the sampled parameter space) where it holds, fails or is inconclusive, and the
   pooled verdict over all worlds of the sweep (P(confrontation) averaged over the sampled space). A
@@ -121,13 +123,7 @@ def _interval_text(v: ThesisVerdict) -> str:
 def _settle_text(v: ThesisVerdict) -> str:
     if v.verdict != "inconclusive":
         return ""
-    if v.worlds_to_settle is None:
-        return ("; no number of worlds settles it: the observed share equals the threshold"
-                if abs(v.share - v.threshold) < 1e-12 else "; more than 10^9 worlds would be needed")
-    more = v.worlds_to_settle - v.worlds
-    side = "hold" if v.share < v.threshold else "fail"
-    return (f"; about {v.worlds_to_settle:,} worlds in total ({more:,} more) would settle it "
-            f"(it would {side}) if the observed share held")
+    return "; `escalation thesis --settle SCENARIO` adds seeded worlds until it is settled"
 
 
 def _share_text(hits, label: str) -> str:
