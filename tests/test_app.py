@@ -41,20 +41,36 @@ def test_key_parameters_are_real_paths_with_the_scenarios_values():
     for name in ("baseline", "talks_2021", "no_leash"):
         scenario = load_scenario(name)
         infos = parameter_paths(scenario)
-        params = app_world.model_params(app_world.AppConfig(scenario=name))
-        inputs = {k: v for k, v in params.items() if isinstance(v, dict) and k != "seed"}
+        inputs = {item.path: item for item in app_world.parameter_inputs(name)}
         assert "quds_force.leash_strength" in inputs and "iran.talks_active" in inputs
         assert {f"militias.{key}.obedience" for key in scenario.militias} <= set(inputs)
-        for path, spec in inputs.items():
+        args = app_world.model_args(app_world.AppConfig(scenario=name, seed=3))
+        assert args == {"scenario": name, "seed": "3", **{path: item.value for path, item in inputs.items()}}
+        for path, item in inputs.items():
             info = infos[path]
-            assert spec["value"] == info.default, path
-            if spec["type"] == "SliderFloat":
-                assert spec["min"] <= spec["value"] <= spec["max"]
-                ticks = (spec["value"] - spec["min"]) / spec["step"]
+            assert item.value == info.default and item.doc == info.doc, path
+            if item.kind == "float":
+                assert item.unit == info.unit and item.unit, path
+                assert item.min <= item.value <= item.max
+                ticks = (item.value - item.min) / item.step
                 assert ticks == pytest.approx(round(ticks)), f"{path}: the slider would snap the scenario's value"
-                assert app_world._decimals(spec["value"]) <= app_world._decimals(spec["step"]), f"{path}: Vuetify would round it"
-                assert info.lo is None or spec["min"] >= info.lo
-                assert info.hi is None or spec["max"] <= info.hi
+                assert app_world._decimals(item.value) <= app_world._decimals(item.step), f"{path}: Vuetify would round it"
+                assert info.lo is None or item.min >= info.lo
+                assert info.hi is None or item.max <= info.hi
+                assert not str(item.min).startswith("-0"), path
+
+
+def test_sliders_show_their_value_unit_and_range():
+    inputs = {item.path: item for item in app_world.parameter_inputs("baseline")}
+    leash = inputs["quds_force.leash_strength"]
+    assert (leash.show(leash.value), leash.show_range()) == ("0.80 share", "0 to 1 share")
+    assert leash.show(0.5) == "0.50 share"
+    threshold = inputs["united_states.strike_threshold"]
+    assert (threshold.show(threshold.value), threshold.show_range()) == ("3.598 pressure", "0 to 20 pressure")
+    assert inputs["united_states.hawkishness"].show_range() == "-5 to 5 pressure"
+    assert inputs["iran.talks_active"].show(True) == "on"
+    doc = app._slider_doc(leash)
+    assert leash.doc in doc and "0 to 1" in doc and "quds_force.leash_strength" in doc
 
 
 def test_the_model_applies_slider_values_and_the_seed():
@@ -65,7 +81,7 @@ def test_the_model_applies_slider_values_and_the_seed():
     _run(model, 30)
     assert model.series_frame()["leash_strength"].iloc[0] == pytest.approx(0.25)
     assert app_world.changed_parameters(model) == [
-        "Quds Force leash strength (share) 0.25 (scenario: 0.8)", "Nuclear talks under way on day 0 on (scenario: off)"]
+        "Quds Force leash strength 0.25 share (scenario: 0.8)", "Nuclear talks under way on day 0 on (scenario: off)"]
     same = _run(app_world.DashboardModel(scenario="baseline", seed=7, **{"quds_force.leash_strength": 0.25,
                                                                    "iran.talks_active": True}), 30)
     pd.testing.assert_frame_equal(_plain(model.events_frame()), _plain(same.events_frame()))
@@ -73,6 +89,49 @@ def test_the_model_applies_slider_values_and_the_seed():
     assert bad.master_seed == 0 and "expected a whole number" in bad.note
     with pytest.raises(InputError, match="expected a whole number"):
         app_world.parse_seed("-3")
+
+
+def test_reset_builds_exactly_the_scenario_seed_and_values_on_screen():
+    # Issue 14: Reset after picking crisis_2019_2020 and seed 4 ran the baseline at seed 0.
+    config = app_world.AppConfig(scenario="crisis_2019_2020", seed=0)
+    model = app_world.build_model(config, seed="4")
+    assert model.scenario.name == "crisis_2019_2020" and model.master_seed == 4 and model.horizon == 457
+    _run(model, 100)
+    from sim.runner import simulate
+
+    alone = simulate("crisis_2019_2020", n_worlds=1, seed=4, days=100)
+    pd.testing.assert_frame_equal(_plain(model.events_frame()), _plain(alone.events))
+    killings = model.events_frame()
+    killings = killings[(killings["day"] == 94) & (killings["action"].astype(str) == "leader_killing")]
+    assert set(killings["target"].astype(str)) == {"quds_force", "kataib_hezbollah"}
+    changed = app_world.build_model(config, seed=4, values={"quds_force.leash_strength": 0.5})
+    assert changed.values["quds_force.leash_strength"] == 0.5 and changed.scenario.name == "crisis_2019_2020"
+
+
+def test_play_keeps_its_pace_in_days_a_second_whatever_the_frames_cost():
+    import threading
+
+    import solara
+
+    model = solara.reactive(app_world.build_model(app_world.AppConfig()))
+    playing, speed, frame = solara.reactive(True), solara.reactive(30), solara.reactive(0)
+    frames = app.Frames()
+    frame.subscribe(frames.mark)  # "drawn" at once
+    now = [0.0]
+
+    def clock(cost=0.25):  # every frame costs a quarter of a second
+        now[0] += cost
+        return now[0]
+
+    app.play(model, playing, speed, frame, frames, threading.Event(), clock=clock)
+    assert model.value.steps == 365 and not model.value.running and playing.value is False
+    assert now[0] == pytest.approx(365 / 30, abs=0.6)  # a year in about 12 s
+    assert 30 <= frame.value <= 60  # a frame every 7-8 days
+    # Paused: the loop stops at once; the world is the one escalation run shows, whatever was drawn.
+    model.value = app_world.build_model(app_world.AppConfig())
+    playing.value = False
+    app.play(model, playing, speed, frame, frames, threading.Event(), clock=clock)
+    assert model.value.steps == 0
 
 
 def test_the_page_shows_the_same_world_as_escalation_run(stepped):
@@ -104,6 +163,9 @@ def test_panels_build_from_the_model(stepped):
     casualties = app_charts.casualties_figure(stepped).axes[0]
     killed = stepped.outcome_counts["us_killed"][0]
     assert casualties.get_legend().get_texts()[0].get_text() == f"Americans killed: {killed}"
+    attacks = app_charts.attacks_figure(stepped).axes[0]
+    assert attacks.get_title() == f"Attacks per faction ({table.to_numpy().sum()} in all)"
+    assert [t.get_text() for t in attacks.texts] == [str(n) for n in table.sum(axis=1)]
     for figure in (level, app_charts.attacks_figure(stepped)):
         png = app_charts._png(figure)
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
@@ -125,7 +187,45 @@ def test_every_panel_returns_an_element(stepped):
 
     for panel in app.COMPONENTS:
         assert isinstance(panel(stepped), reacton.core.Element), panel.__name__
+        assert isinstance(panel(stepped, 3), reacton.core.Element), panel.__name__
     assert isinstance(app.Page(), reacton.core.Element)
+
+
+def test_nice_ceiling_rounds_up_to_half_a_power_of_ten():
+    values = (33.35, 16.5, 8.6, 0.42, 5.0, 0.0575, 120.0)
+    assert [app_charts.nice_ceiling(v) for v in values] == [35.0, 20.0, 9.0, 0.45, 5.0, 0.06, 150.0]
+    assert app_charts.nice_ceiling(0.0) == 0.0
+
+
+def test_live_charts_blit_the_same_pictures_and_rarely_redraw_their_axes():
+    """The page's charts (a cached background, data drawn on top) look like fresh figures, and are cheap."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    model = app_world.build_model(app_world.AppConfig())
+    live = {name: chart(model, live=True) for name, chart in app_charts.CHARTS.items()}
+    redraws = dict.fromkeys(live, 0)
+    frames = 0
+    while model.running:
+        for _ in range(10):
+            model.step()
+        frames += 1
+        for name, chart in live.items():
+            before = chart._key
+            png = chart.png()
+            redraws[name] += chart._key != before
+    assert frames == 37
+    assert redraws["level"] == 1 and all(count <= 15 for count in redraws.values()), redraws
+    for name, chart in live.items():
+        fresh = np.asarray(Image.open(io.BytesIO(app_charts._png(app_charts.CHARTS[name](model).figure))).convert("RGB"),
+                           dtype=int)
+        shown = np.asarray(Image.open(io.BytesIO(chart.png())).convert("RGB"), dtype=int)
+        assert shown.shape == fresh.shape == (390, 600, 3)
+        differ = (np.abs(shown - fresh).sum(axis=2) > 60).mean()
+        assert differ < 0.01, f"{name}: {differ:.2%} of the pixels differ"  # only where lines cross, drawn in another order
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +242,9 @@ def test_a_replayed_batch_world_equals_the_stored_world(batch, world):
     assert spec["world"] == world and spec["days"] == 150 and spec["warnings"] == []
     assert spec["scenario"] == ("baseline" if world < 6 else "crisis_2019_2020")
     config = app_world.AppConfig(scenario=spec["scenario"], replay=spec)
-    params = app_world.model_params(config)
-    assert not any(isinstance(v, dict) and "type" in v for v in params.values()), "a replay has no inputs"
-    model = _run(app_world.build_model(config))
+    # A replay fixes everything: a seed or values from the page change nothing.
+    assert app_world.model_args(config, seed=99, values={"quds_force.leash_strength": 0.1}) == app_world.model_args(config)
+    model = _run(app_world.build_model(config, seed=99, values={"quds_force.leash_strength": 0.1}))
     assert model.steps == 150
     stored_events = batch.events(worlds=[world])
     assert len(stored_events) > 0
@@ -170,6 +270,12 @@ def test_a_replayed_sweep_world_carries_its_parameter_values(tmp_path):
     assert set(replay["overrides"]) == {"quds_force.leash_strength", "iran.talks_active"}
     model = _run(app_world.build_model(app_world.AppConfig(scenario=replay["scenario"], replay=replay)))
     assert model.values["quds_force.leash_strength"] == pytest.approx(replay["overrides"]["quds_force.leash_strength"])
+    # The replay's parameter card: every key parameter, the stored ones marked.
+    rows = {label: (shown, stored) for label, shown, stored in app_world.stored_parameters(model, replay["overrides"])}
+    leash = replay["overrides"]["quds_force.leash_strength"]
+    assert rows["Quds Force leash strength"] == (f"{leash:.2f} share", True)
+    assert rows["Nuclear talks under way on day 0"] == ("on" if replay["overrides"]["iran.talks_active"] else "off", True)
+    assert rows["US strike threshold"] == ("3.598 pressure", False)
     pd.testing.assert_frame_equal(_plain(model.events_frame()), _plain(results.events(worlds=[world])),
                                   check_dtype=False)
 
@@ -205,6 +311,20 @@ def test_the_app_command_reports_bad_input_in_one_line_with_exit_2(args, message
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("escalation app: error:") and message in lines[0]
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(escalation, repo_root):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = escalation("app", "--port", port, cwd=repo_root, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"escalation app: error: --port: port {port} on 127.0.0.1 is in use; "
+                           "pick another with --port P (--port 0 picks a free one)\n")
+    assert done.stdout == ""
 
 
 def test_the_app_command_asks_for_the_app_extra_when_solara_is_missing(escalation, repo_root):

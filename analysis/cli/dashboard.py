@@ -4,11 +4,14 @@
     escalation app --replay RESULTS_DIR --world K
 
 The page is served by Solara's Starlette app under uvicorn in this process; Ctrl+C (or SIGTERM) stops
-it. The dashboard needs the optional ``app`` extra (``pip install "escalation-sim[app]"``).
+it. The port is bound before the "serving" line and handed to uvicorn, so a port in use is one line of
+error and exit code 2 (no server starts). The dashboard needs the optional ``app`` extra
+(``pip install "escalation-sim[app]"``).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import sys
@@ -23,7 +26,7 @@ PAGE = "analysis.dashboard.page:Page"
 def register(subparsers) -> None:
     """Add ``app``."""
     parser = subparsers.add_parser(
-        "app", help="serve the interactive dashboard (Mesa SolaraViz) on 127.0.0.1",
+        "app", help="serve the interactive dashboard (a Solara page over the Mesa model) on 127.0.0.1",
         description="Serve a page that runs one world step by step: pick a scenario, move the key "
                     "parameters, step, play or reset, and watch the escalation level, attacks, casualties, "
                     "hostility, leash and US pressure, and the event log. With --replay, open world K of a "
@@ -63,11 +66,9 @@ def app_config(scenario: str | None = None, seed: int = 0, replay: str | None = 
 
 def require_app_extra() -> None:
     """Raise a one-line :class:`InputError` when the app extra (solara) is not installed."""
-    # Mesa 3.3's ComponentsView trips Solara's rules-of-hooks check on import (harmless; see analysis/dashboard/page.py).
-    warnings.filterwarnings("ignore", message=".*ComponentsView: `use_state` found despite early return")
     try:
+        import ipyvuetify  # noqa: F401
         import solara  # noqa: F401
-        import mesa.visualization  # noqa: F401
     except ImportError:
         raise InputError(APP_EXTRA_HINT) from None
 
@@ -79,8 +80,38 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(config, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the page with the given configuration until interrupted."""
+def bind_port(host: str = "127.0.0.1", port: int = 8765) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: a free one), as uvicorn would bind it.
+
+    Raises:
+        InputError: the port is in use, or the address cannot be bound here.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise InputError(f"cannot use host {host!r}: {error.strerror}", key="--host") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a port in TIME_WAIT is free
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise InputError(f"port {port} on {host} is in use; pick another with --port P (--port 0 picks a free one)",
+                             key="--port") from None
+        raise InputError(f"cannot listen on {host}:{port}: {error.strerror or error}", key="--port") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(config, host: str = "127.0.0.1", port: int = 8765, sock: socket.socket | None = None) -> bool:
+    """Serve the page with the given configuration until interrupted (on ``sock`` when given, bound already).
+
+    Returns:
+        False when the server failed to start (uvicorn has logged why).
+    """
     from analysis.dashboard.world import CONFIG_ENV
 
     os.environ[CONFIG_ENV] = config.to_json()
@@ -91,9 +122,14 @@ def serve(config, host: str = "127.0.0.1", port: int = 8765) -> None:
 
     # Solara warns once that a page on 127.0.0.1 (not "localhost") gets a samesite=lax cookie: harmless here.
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
-    print(f"escalation app: serving {describe(config)} at http://{host}:{port}/ (Ctrl+C stops)",
+    sock = sock if sock is not None else bind_port(host, port)
+    port = int(sock.getsockname()[1])
+    shown = f"[{host}]" if ":" in host else host
+    print(f"escalation app: serving {describe(config)} at http://{shown}:{port}/ (Ctrl+C stops)",
           file=sys.stderr, flush=True)
-    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning"))
+    server.run(sockets=[sock])
+    return bool(server.started)
 
 
 def describe(config) -> str:
@@ -115,6 +151,5 @@ def run_app(args) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"escalation app: warning: binding to {args.host} makes the page reachable from other machines",
               file=sys.stderr)
-    port = args.port or free_port(args.host)
-    serve(config, args.host, port)
-    return 0
+    sock = bind_port(args.host, args.port)  # before serving: a port in use is one line and exit 2
+    return 0 if serve(config, args.host, args.port, sock) else 3  # 3: uvicorn's code for a failed start

@@ -1,1 +1,1 @@
-"""The dashboard: a Mesa SolaraViz page over the model (needs the ``app`` extra)."""
+"""The dashboard: a Solara page over the Mesa model, laid out like Mesa's SolaraViz (needs the ``app`` extra)."""

@@ -2,14 +2,16 @@
 
 :class:`AppConfig` is what ``escalation app`` passes to the page (a scenario to explore, or a stored world
 to replay, see :mod:`analysis.dashboard.replay`); :class:`DashboardModel` is an ``EscalationModel`` with
-one world, built from the flat keyword arguments SolaraViz passes; :func:`model_params` gives SolaraViz
-its inputs (a seed, sliders for the key parameters). Nothing here imports Solara or draws.
+one world, built from flat keyword arguments (:func:`model_args`: the scenario, the seed and the parameter
+values by dotted path); :func:`parameter_inputs` gives the page its sliders for the key parameters, with
+their units, ranges and explanations from the scenario schema. Nothing here imports Solara or draws.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,13 +30,14 @@ CONFIG_ENV = "ESCALATION_APP_CONFIG"
 
 # The key parameters shown as inputs: (dotted path, label, (min, max, step) of the slider or "bool").
 # "militias.*.obedience" expands to one slider per faction of the scenario. Slider ranges are clipped
-# to the schema's bounds and widened to include the scenario's own value.
+# to the schema's bounds and widened to include the scenario's own value; the unit and the explanation
+# shown with each slider are the schema's (``sim.scenario.parameter_paths``).
 KEY_PARAMETERS: tuple[tuple[str, str, Any], ...] = (
-    ("quds_force.leash_strength", "Quds Force leash strength (share)", (0.0, 1.0, 0.05)),
-    ("united_states.hawkishness", "US hawkishness (lowers thresholds)", (-5.0, 5.0, 0.25)),
-    ("united_states.strike_threshold", "US strike threshold (pressure)", (0.0, 20.0, 0.2)),
-    ("united_states.war_aversion", "US war aversion (pressure)", (0.0, 40.0, 1.0)),
-    ("context.external_grievance", "External grievance (regional shock)", (0.0, 10.0, 0.5)),
+    ("quds_force.leash_strength", "Quds Force leash strength", (0.0, 1.0, 0.05)),
+    ("united_states.hawkishness", "US hawkishness", (-5.0, 5.0, 0.25)),
+    ("united_states.strike_threshold", "US strike threshold", (0.0, 20.0, 0.2)),
+    ("united_states.war_aversion", "US war aversion", (0.0, 40.0, 1.0)),
+    ("context.external_grievance", "External grievance", (0.0, 10.0, 0.5)),
     ("iran.talks_active", "Nuclear talks under way on day 0", "bool"),
     ("militias.*.obedience", "Obedience: {name}", (0.0, 1.0, 0.05)),
 )
@@ -90,7 +93,9 @@ def parse_seed(value: Any) -> int:
 
 
 class DashboardModel(EscalationModel):
-    """One world of a scenario, built from the flat keyword arguments SolaraViz passes on reset.
+    """One world of a scenario, built from flat keyword arguments (see :func:`model_args`).
+
+    ``lock`` guards the world while the page's play loop steps it and the panels read it.
 
     Args:
         scenario: scenario name or YAML path.
@@ -109,6 +114,7 @@ class DashboardModel(EscalationModel):
         except InputError as error:
             self.master_seed, self.note = 0, f"{error.one_line()}; using seed 0"
         self.world_seed = world_seed
+        self.lock = threading.RLock()
         self.parameter_values = {path: _plain(value) for path, value in kwargs.items()}
         super().__init__(
             scenario, n_worlds=1, seed=self.master_seed, days=days,
@@ -136,23 +142,55 @@ def key_parameters(scenario: Scenario) -> list[tuple[str, str, Any]]:
     return expanded
 
 
-def model_params(config: AppConfig) -> dict[str, Any]:
-    """SolaraViz ``model_params``: fixed values and the user inputs (sliders, checkbox, seed).
+@dataclass(frozen=True)
+class ParameterInput:
+    """One input of the page: a slider (``kind="float"``) or a checkbox (``kind="bool"``) for a dotted path.
 
-    A replay fixes everything (scenario, seed, days and parameter values) to the stored world's.
+    ``value`` is the scenario's own value; ``min``/``max``/``step`` the slider's range and grid (the
+    scenario's value lies on it); ``unit`` and ``doc`` are the schema's, and ``lo``/``hi`` the values the
+    schema allows (None where open).
     """
-    if config.replay:
-        return replay_params(config.scenario, config.replay)
-    scenario = load_scenario(config.scenario)
+
+    path: str
+    label: str
+    kind: str
+    value: float | bool
+    min: float = 0.0
+    max: float = 1.0
+    step: float = 1.0
+    unit: str = ""
+    doc: str = ""
+    lo: float | None = None
+    hi: float | None = None
+
+    @property
+    def decimals(self) -> int:
+        """Decimal places the slider's values are shown with (those of its step)."""
+        return _decimals(self.step)
+
+    def show(self, value: Any) -> str:
+        """A value as the page shows it, with its unit: ``"0.80 share"``, ``"on"``."""
+        if self.kind == "bool":
+            return "on" if value else "off"
+        return f"{float(value):.{self.decimals}f}" + (f" {self.unit}" if self.unit else "")
+
+    def show_range(self) -> str:
+        """The slider's range with the unit: ``"0 to 1 share"``."""
+        if self.kind == "bool":
+            return "off or on"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{_format(self.min)} to {_format(self.max)}{unit}"
+
+
+def parameter_inputs(scenario: Scenario | str) -> list[ParameterInput]:
+    """The page's inputs for the key parameters of a scenario, at the scenario's values."""
+    scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     infos = parameter_paths(scenario)
-    params: dict[str, Any] = {
-        "scenario": config.scenario,
-        "seed": {"type": "InputText", "value": str(config.seed), "label": "Seed (whole number)"},
-    }
+    inputs = []
     for path, label, spec in key_parameters(scenario):
         info = infos[path]
         if spec == "bool":
-            params[path] = {"type": "Checkbox", "value": bool(info.default), "label": label}
+            inputs.append(ParameterInput(path, label, "bool", bool(info.default), 0.0, 1.0, 1.0, "", info.doc))
             continue
         lo, hi, step = spec
         default = float(info.default)
@@ -163,11 +201,28 @@ def model_params(config: AppConfig) -> dict[str, Any]:
         if _decimals(default) > _decimals(step):
             step = 10.0 ** -_decimals(default)
         below, above = max(0.0, default - lo), max(0.0, hi - default)
-        low = round(float(default - np.floor(below / step + 1e-9) * step), 10)
-        high = round(float(default + np.floor(above / step + 1e-9) * step), 10)
-        params[path] = {"type": "SliderFloat", "value": default, "min": low, "max": high, "step": step,
-                        "label": label}
-    return params
+        low = round(float(default - np.floor(below / step + 1e-9) * step), 10) + 0.0  # + 0.0: no "-0"
+        high = round(float(default + np.floor(above / step + 1e-9) * step), 10) + 0.0
+        inputs.append(ParameterInput(path, label, "float", default, low, high, step, info.unit, info.doc,
+                                     info.lo, info.hi))
+    return inputs
+
+
+def model_args(config: AppConfig, seed: int | str | None = None,
+               values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The :class:`DashboardModel` keyword arguments of a world on the page.
+
+    Explore mode: ``config``'s scenario with ``seed`` (default ``config.seed``) and the parameter
+    ``values`` by dotted path (default: the scenario's own). A replay fixes everything (scenario, seed,
+    days and parameter values) to the stored world's, whatever ``seed`` and ``values`` say.
+    """
+    if config.replay:
+        return replay_params(config.scenario, config.replay)
+    args: dict[str, Any] = {"scenario": config.scenario, "seed": str(config.seed if seed is None else seed)}
+    if values is None:
+        values = {item.path: item.value for item in parameter_inputs(config.scenario)}
+    args.update(values)
+    return args
 
 
 def _decimals(value: float) -> int:
@@ -176,15 +231,10 @@ def _decimals(value: float) -> int:
     return len(text.split(".")[1])
 
 
-def initial_values(params: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments SolaraViz passes to the model before any input changes."""
-    return {name: (spec["value"] if isinstance(spec, dict) and "type" in spec else spec)
-            for name, spec in params.items()}
-
-
-def build_model(config: AppConfig) -> DashboardModel:
-    """The model the page opens with."""
-    return DashboardModel(**initial_values(model_params(config)))
+def build_model(config: AppConfig, seed: int | str | None = None,
+                values: dict[str, Any] | None = None) -> DashboardModel:
+    """The world the page shows: see :func:`model_args`."""
+    return DashboardModel(**model_args(config, seed, values))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -220,6 +270,7 @@ def run_summary(model: EscalationModel) -> dict[str, Any]:
     outcome = str(model.outcomes_frame()["outcome"].iloc[0])
     counts = {name: int(values[0]) for name, values in model.outcome_counts.items()}
     return {
+        "scenario": model.scenario.name, "seed": getattr(model, "master_seed", None),
         "days_done": day, "horizon": model.horizon,
         "date": str(model.scenario.start_date + pd.Timedelta(days=max(day - 1, 0)).to_pytimedelta()),
         "max_rung": max_rung, "max_rung_label": Rung(max_rung).label, "outcome": outcome,
@@ -228,15 +279,42 @@ def run_summary(model: EscalationModel) -> dict[str, Any]:
 
 
 def changed_parameters(model: DashboardModel) -> list[str]:
-    """``"label: value (scenario: default)"`` for each parameter of the run that differs from its scenario."""
+    """``"label value unit (scenario: default)"`` for each parameter of the run that differs from its scenario."""
+    inputs = {item.path: item for item in parameter_inputs(model.scenario)}
     infos = parameter_paths(model.scenario)
-    labels = {path: label for path, label, _ in key_parameters(model.scenario)}
     lines = []
     for path, value in model.parameter_values.items():
         default = infos[path].default if path in infos else None
         if default is not None and not np.isclose(float(value), float(default)):
-            lines.append(f"{labels.get(path, path)} {_format(value)} (scenario: {_format(default)})")
+            item = inputs.get(path)
+            if item is None:
+                lines.append(f"{path} {_format(value)} (scenario: {_format(default)})")
+            else:
+                unit = f" {item.unit}" if item.unit and item.kind != "bool" else ""
+                lines.append(f"{item.label} {_format(value)}{unit} (scenario: {_format(default)})")
     return lines
+
+
+def stored_parameters(model: EscalationModel, overrides: dict[str, Any] | None = None) -> list[tuple[str, str, bool]]:
+    """The key parameters a (replayed) world ran with: ``(label, value with unit, set by the run)``.
+
+    ``overrides`` are the stored world's own values (a sweep's design point); the other key parameters
+    show the scenario's values. Overrides of parameters that are not key parameters are listed too.
+    """
+    overrides = overrides or {}
+    rows = []
+    shown = set()
+    for item in parameter_inputs(model.scenario):
+        value = np.asarray(model.values.get(item.path, item.value)).reshape(-1)[0]  # one value per world
+        value = bool(value) if item.kind == "bool" else float(value)
+        rows.append((item.label, item.show(value), item.path in overrides))
+        shown.add(item.path)
+    infos = parameter_paths(model.scenario)
+    for path, value in overrides.items():
+        if path not in shown:
+            unit = infos[path].unit if path in infos and infos[path].unit not in ("", "bool") else ""
+            rows.append((path, _format(value) + (f" {unit}" if unit else ""), True))
+    return rows
 
 
 def _format(value: Any) -> str:
