@@ -231,3 +231,17 @@ def test_most_contrasting_pair_finds_the_planted_interaction(sweep):
     shuffled = frame.assign(outcome=rng.permutation(frame["outcome"].to_numpy()))
     assert sweepstats.explained_by_cells(sweepstats.cell_table(shuffled, "noise", "quds_force.leash_strength",
                                                                None)) < 0.01
+
+
+def test_charts_take_the_frames_the_python_api_returns(outcomes, series):
+    """Frames with a ``scenario`` column and no ``label`` (Results.outcomes(), outcome_shares()) draw the same."""
+    api_outcomes = outcomes.drop(columns="label")
+    shares = stats.outcome_shares(api_outcomes)  # by scenario, its default
+    assert "label" not in shares.columns
+    figure = charts.outcome_shares_figure(shares)
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == ["baseline", "hawkish"]
+    for draw in (charts.max_rung_figure, charts.distributions_figure, charts.time_to_event_figure):
+        render(draw(api_outcomes))
+    render(charts.fan_chart(series.drop(columns="label").assign(scenario=series["label"])))
+    with pytest.raises(ValueError, match="'label' or a 'scenario' column"):
+        charts.fan_chart(series.drop(columns="label"))

@@ -208,3 +208,20 @@ def test_a_batch_of_scenarios_with_different_factions_reads_back(tmp_path, escal
     outcomes = open_results(tmp_path / "mixed").outcomes()
     assert set(outcomes["scenario"]) == {"baseline", "six_factions"} and len(outcomes) == 60
     assert outcomes.loc[outcomes["scenario"] == "baseline", "attacks_extra_front"].isna().all()
+
+
+def test_results_thesis_is_the_thesis_command(uninterrupted, escalation):
+    """``Results.thesis()`` gives the verdicts, text and exit code ``escalation thesis DIR`` prints."""
+    test = uninterrupted.thesis(threshold=0.05)
+    done = escalation("thesis", str(uninterrupted.path), "--threshold", "0.05")
+    assert done.stdout == test.text + "\n" and done.returncode == test.exit_code
+    assert str(test) == test.text and test.verdict in ("holds", "fails", "inconclusive")
+    row = test.table.iloc[0]
+    assert len(test.table) == len(set(uninterrupted.outcomes(columns=["scenario"])["scenario"]))
+    assert row["worlds"] == uninterrupted.worlds_done and row["lower"] <= row["share"] <= row["upper"]
+    assert row["other_definition"] == "broad" and row["points"] == 8
+    assert uninterrupted.thesis(definition="broad").table.iloc[0]["other_definition"] == "shipped"
+    with pytest.raises(InputError, match="definition"):
+        uninterrupted.thesis(definition="narrow")
+    with pytest.raises(InputError, match="threshold"):
+        uninterrupted.thesis(threshold=1.5)

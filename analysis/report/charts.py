@@ -3,7 +3,9 @@
 Every function takes DataFrames (the contract tables, or summaries built from them) and returns a
 matplotlib ``Figure``; nothing is shown or saved here, so the functions work the same in a notebook and
 in ``escalation report``. The Agg backend is selected on import. Result sets compared side by side are
-told apart by a ``label`` column (see ``analysis.report.sections``); colours come from ``analysis.report.palette``.
+told apart by a ``label`` column (see ``analysis.report.sections``) or, in the frames the Python API returns
+(``Results.outcomes()``, ``analysis.stats.intervals.outcome_shares()``, ``simulate(...).outcomes``), by their
+``scenario`` column: a frame without ``label`` is labelled by scenario. Colours come from ``analysis.report.palette``.
 The figures of sweeps, sensitivity and scenario discovery are in ``analysis.report.sweep_charts``.
 """
 
@@ -44,6 +46,20 @@ def _figure(width: float, height: float) -> Figure:
     with palette.style_context():
         figure = Figure(figsize=(width, height), layout="constrained")
     return figure
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a ``label`` column: its own, else a copy of its ``scenario`` column.
+
+    The report labels result sets itself; the Python API's frames carry ``scenario`` instead, so every chart
+    takes either. A frame with neither (``Results.series()`` has no scenario column) raises ValueError with the fix.
+    """
+    if LABEL in frame.columns:
+        return frame
+    if "scenario" in frame.columns:
+        return frame.assign(**{LABEL: frame["scenario"].astype(str)})
+    raise ValueError("the frame needs a 'label' or a 'scenario' column to tell result sets apart; for daily series "
+                     "add the scenario from the outcomes: series.merge(outcomes[['world', 'scenario']], on='world')")
 
 
 def _labels(frame: pd.DataFrame) -> list[str]:
@@ -95,12 +111,14 @@ def outcome_shares_figure(shares: pd.DataFrame, threshold: float | None = 0.05) 
     """Share of worlds in each outcome class with 95 % intervals, one panel per class.
 
     Args:
-        shares: ``stats.outcome_shares(..., by="label")``: label, outcome, worlds, count, share, lower, upper.
+        shares: ``stats.outcome_shares(...)`` by ``label`` or by ``scenario`` (its default): label or scenario,
+            outcome, worlds, count, share, lower, upper.
         threshold: thesis threshold drawn on the confrontation panel (None to omit).
     """
+    shares = labelled(shares)
     labels = _labels(shares)
     classes = list(dict.fromkeys(shares["outcome"]))
-    figure = _figure(11, 1.6 + 0.45 * len(labels))
+    figure = _figure(2.3 * len(classes) + 1.8, 1.6 + 0.45 * len(labels))
     axes = figure.subplots(1, len(classes), sharey=True)
     axes = np.atleast_1d(axes)
     y = np.arange(len(labels))[::-1]
@@ -123,7 +141,7 @@ def outcome_shares_figure(shares: pd.DataFrame, threshold: float | None = 0.05) 
             ax.annotate(f"thesis threshold {threshold:.0%}", (threshold * 100, 0.0), xycoords=("data", "axes fraction"),
                         xytext=(3, 3), textcoords="offset points", fontsize=8, color="#555555", va="bottom")
         ax.set_xlim(0, right)
-        ax.set_title(name, color="black")
+        ax.set_title(name.replace("_", " "), color="black")
         ax.set_xlabel("share of worlds (%)")
         ax.set_ylim(-0.6, len(labels) - 0.4)
     axes[0].set_yticks(y, labels)
@@ -134,6 +152,7 @@ def outcome_shares_figure(shares: pd.DataFrame, threshold: float | None = 0.05) 
 @_styled
 def max_rung_figure(outcomes: pd.DataFrame) -> Figure:
     """Distribution of the highest rung reached per world, as 100 % stacked bars (one per label)."""
+    outcomes = labelled(outcomes)
     labels = _labels(outcomes)
     figure = _figure(11, 1.9 + 0.5 * len(labels))
     ax = figure.subplots()
@@ -170,6 +189,7 @@ def distributions_figure(outcomes: pd.DataFrame, columns: dict | None = None) ->
         outcomes: outcomes rows with a ``label`` column.
         columns: {column: (title, x-axis label, actor)}; defaults to ``DISTRIBUTION_COLUMNS``.
     """
+    outcomes = labelled(outcomes)
     columns = {c: v for c, v in (columns or DISTRIBUTION_COLUMNS).items() if c in outcomes.columns}
     labels = _labels(outcomes)
     figure = _figure(11, 6.8 + 0.25 * np.ceil(len(labels) / 4))
@@ -201,6 +221,7 @@ def distributions_figure(outcomes: pd.DataFrame, columns: dict | None = None) ->
 
 def fan_quantiles(series: pd.DataFrame, column: str = "level_30d") -> pd.DataFrame:
     """Per label and day: quantiles 5/25/50/75/95 % (observed values, no interpolation) and the mean."""
+    series = labelled(series)
     grouped = series.groupby([LABEL, "day"], sort=True, observed=True)[column]
     mean = grouped.mean().rename("mean")
     pieces = [grouped.quantile(q, interpolation="lower" if q < 0.5 else "higher").rename(f"q{int(q * 100):02d}")
@@ -216,6 +237,7 @@ def fan_chart(series: pd.DataFrame, column: str = "level_30d") -> Figure:
         series: daily series rows (``world``, ``day``, ``level_30d``) with a ``label`` column.
         column: the level column to draw.
     """
+    series = labelled(series)
     quantiles = fan_quantiles(series, column)
     labels = _labels(series)
     ncols = min(len(labels), 2)
@@ -251,6 +273,7 @@ def fan_chart(series: pd.DataFrame, column: str = "level_30d") -> Figure:
 @_styled
 def level_share_figure(series: pd.DataFrame, column: str = "level_30d") -> Figure:
     """Share of worlds at each rung (30-day level) over time, stacked, one panel per label."""
+    series = labelled(series)
     labels = _labels(series)
     ncols = min(len(labels), 2)
     nrows = int(np.ceil(len(labels) / ncols))
@@ -277,6 +300,7 @@ def level_share_figure(series: pd.DataFrame, column: str = "level_30d") -> Figur
 @_styled
 def time_to_event_figure(outcomes: pd.DataFrame) -> Figure:
     """Kaplan-Meier curves [KaplanMeier1958]: share of worlds without a US strike / an American death, by day."""
+    outcomes = labelled(outcomes)
     labels = _labels(outcomes)
     columns = {c: v for c, v in TIME_TO_EVENT_COLUMNS.items() if c in outcomes.columns}
     figure = _figure(11, 4.4 + 0.25 * np.ceil(len(labels) / 4))
@@ -308,6 +332,7 @@ def strike_ratio_figure(ratios: pd.DataFrame, observed_ceiling: float | None = 0
         ratios: label, ratio, lower, upper, attacks, us_strikes (see ``analysis.report.sections.strike_ratios``).
         observed_ceiling: the 2020-21 observed ceiling [PressReports] drawn for reference (None to omit).
     """
+    ratios = labelled(ratios)
     labels = list(ratios[LABEL])
     figure = _figure(9, 1.6 + 0.45 * len(labels))
     ax = figure.subplots()

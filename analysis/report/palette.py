@@ -54,6 +54,7 @@ OUTCOME_COLORS = {
     "quiet": OKABE_ITO["sky_blue"],
     "provocation": OKABE_ITO["orange"],
     "crisis": OKABE_ITO["vermillion"],
+    "contained_exchange": OKABE_ITO["reddish_purple"],
     "confrontation": OKABE_ITO["black"],
 }
 

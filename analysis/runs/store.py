@@ -21,6 +21,9 @@ Reading (the API other modules use; pandas DataFrames throughout)::
     results.worlds_done, results.worlds_total
     results.world_seed(17)        # the seed that replays world 17: simulate(scenario, world_seeds=[seed],
     results.world_overrides(17)   #   overrides=...) gives the same rows (see sim.runner.simulate)
+    results.world_scenario(17)    # the scenario world 17 ran
+    results.thesis()              # the thesis test of `escalation thesis DIR`: .table (one row per
+                                  # scenario), .verdict, .exit_code, .text (printed by print())
 
 A world's id (the ``world`` column) is unique within a store and joins the three tables. For a
 batch, world ``k`` of the ``i``-th scenario has id ``i * worlds + k``, replicate ``k`` and seed
@@ -349,6 +352,30 @@ class Results:
         return {name: row[name].iloc[0].item() if hasattr(row[name].iloc[0], "item") else row[name].iloc[0]
                 for name in names}
 
+    def thesis(self, threshold: float = 0.05, definition: str = "shipped") -> ThesisTest:
+        """The thesis test "provocation, not confrontation" on this store, as ``escalation thesis DIR`` runs it.
+
+        One verdict per scenario (never pooled across scenarios); see :mod:`analysis.stats.thesis` for the
+        rule.
+
+        Args:
+            threshold: the largest P(confrontation) compatible with the thesis (strictly between 0 and 1).
+            definition: ``shipped`` (a contained exchange is not a confrontation) or ``broad`` (any direct
+                exchange is).
+
+        Raises:
+            InputError: a bad threshold or definition, or a store without a finished world.
+        """
+        from analysis.runs.resultsets import load_result_sets
+        from analysis.stats import thesis
+        from analysis.stats.intervals import check_threshold
+
+        threshold = check_threshold(threshold)
+        if definition not in thesis.DEFINITIONS:
+            raise InputError(f"unknown definition {definition!r}; expected one of {', '.join(thesis.DEFINITIONS)}")
+        verdicts = [thesis.evaluate(s, threshold, definition) for s in load_result_sets([self.path])]
+        return ThesisTest(verdicts, threshold, definition)
+
     def world_scenario(self, world: int) -> str:
         """The scenario (as given: a name or a path) a stored world ran."""
         row = self.outcomes(columns=["point"], worlds=[world])
@@ -359,6 +386,62 @@ class Results:
             return self.manifest["scenarios"][point]["name"]
         rows = int(self.manifest["design"]["rows"])
         return self.manifest["scenarios"][point // rows]["name"]
+
+
+class ThesisTest:
+    """The thesis test of one results directory, as :meth:`Results.thesis` returns it.
+
+    Attributes:
+        table: one row per scenario: ``scenario``, ``label``, ``kind``, ``definition``, ``threshold``,
+            ``worlds``, ``confrontations``, ``share``, ``lower``, ``upper`` (exact 95 % interval of
+            P(confrontation) over all the scenario's worlds), ``verdict`` (for sweeps: pointwise, fails if it
+            fails at any design point), ``pooled_verdict`` (all the scenario's worlds pooled), for sweeps
+            ``points`` and the shares of the sampled space where it ``holds``, ``fails`` or is
+            ``inconclusive`` (NaN for batches),
+            and the pooled reading under the other definition: ``other_definition``, ``other_share``,
+            ``other_lower``, ``other_upper``, ``other_verdict``.
+        verdict: ``holds`` (every scenario holds), ``fails`` (one fails) or ``inconclusive``.
+        exit_code: the exit code of ``escalation thesis`` (0 holds, 1 fails, 3 inconclusive).
+        text: the full text ``escalation thesis`` prints (``print(test)`` prints it).
+        verdicts: the :class:`analysis.stats.thesis.SetVerdict` of each scenario.
+    """
+
+    def __init__(self, verdicts: list, threshold: float, definition: str):
+        from analysis.stats import thesis
+
+        self.verdicts = verdicts
+        self.threshold = threshold
+        self.definition = definition
+        self.verdict = thesis.overall(verdicts)
+        self.exit_code = thesis.EXIT_CODES[self.verdict]
+        self.text = thesis.report_text(verdicts, threshold)
+        rows = []
+        for v in verdicts:
+            s, p, space = v.result_set, v.pooled, v.space or {}
+            other = thesis.OTHER[definition]
+            alternative = thesis.evaluate(s, threshold, other).pooled
+            rows.append({
+                "scenario": s.scenario, "label": s.label, "kind": s.kind, "definition": definition,
+                "threshold": threshold, "worlds": p.worlds, "confrontations": p.confrontations, "share": p.share,
+                "lower": p.lower, "upper": p.upper, "verdict": v.verdict, "pooled_verdict": p.verdict,
+                "points": space.get("points", np.nan),
+                "holds": space.get("holds", np.nan), "fails": space.get("fails", np.nan),
+                "inconclusive": space.get("inconclusive", np.nan), "other_definition": other,
+                "other_share": alternative.share, "other_lower": alternative.lower,
+                "other_upper": alternative.upper, "other_verdict": alternative.verdict,
+            })
+        self.table = pd.DataFrame(rows)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        per_scenario = ", ".join(f"{row.label}: {row.verdict}" for row in self.table.itertuples())
+        return f"ThesisTest({self.verdict}; threshold {self.threshold:.4g}, {self.definition} definition; {per_scenario})"
+
+    def _repr_html_(self) -> str:
+        """Notebooks show the table."""
+        return self.table._repr_html_()
 
 
 def _read_side_table(path: Path) -> pd.DataFrame:

@@ -22,7 +22,7 @@ IntervalMethod = Literal["clopper-pearson", "wilson"]
 Verdict = Literal["holds", "fails", "inconclusive"]
 
 CONFIDENCE = 0.95
-OUTCOME_CLASSES = ("quiet", "provocation", "crisis", "confrontation")
+OUTCOME_CLASSES = ("quiet", "provocation", "crisis", "contained_exchange", "confrontation")  # sim.ladder.OutcomeClass
 
 
 def proportion_interval(
