@@ -76,9 +76,14 @@ def _malloc_trim_threshold():
     return os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
-def test_the_local_cluster_does_not_impose_dask_s_malloc_trim_threshold():
+def test_the_local_cluster_does_not_impose_dask_s_malloc_trim_threshold(monkeypatch):
     """Dask's default MALLOC_TRIM_THRESHOLD_=65536 made every numpy temporary cost system time (2.6x slower
-    than the pool at 100k worlds); the local cluster's workers keep glibc's default."""
+    than the pool at 100k worlds); the local cluster's workers keep glibc's default.
+
+    An in-process nanny copies its workers' environment into this process's os.environ, so a cluster
+    started by an earlier test leaves the variable behind: it is removed first, as a fresh command has it.
+    """
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     import dask
 
     from analysis.runs.executors import DaskExecutor
