@@ -99,7 +99,8 @@ def test_outcome_shares_figure(outcomes):
     figure = charts.outcome_shares_figure(stats.outcome_shares(outcomes, by="label"), threshold=0.05)
     render(figure)
     assert_labelled(figure)
-    assert [ax.get_title() for ax in figure.axes] == ["quiet", "provocation", "crisis", "confrontation"]
+    assert [ax.get_title() for ax in figure.axes] == ["quiet", "provocation", "crisis", "contained exchange",
+                                                     "confrontation"]
 
 
 def test_max_rung_figure_uses_one_colour_per_rung(outcomes):

@@ -112,7 +112,7 @@ def test_outcome_shares_count_every_class_per_group():
         "outcome": ["provocation"] * 9 + ["crisis"] + ["quiet"] * 4,
     })
     table = outcome_shares(outcomes, by="scenario")
-    assert list(table["outcome"][:4]) == ["quiet", "provocation", "crisis", "confrontation"]
+    assert list(table["outcome"][:5]) == ["quiet", "provocation", "crisis", "contained_exchange", "confrontation"]
     assert table.groupby("scenario")["count"].sum().to_dict() == {"a": 10, "b": 4}
     row = table[(table["scenario"] == "a") & (table["outcome"] == "confrontation")].iloc[0]
     assert row["count"] == 0 and row["upper"] == pytest.approx(1 - 0.05 ** 0.1)
