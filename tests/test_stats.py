@@ -126,3 +126,14 @@ def test_ratio_interval_brackets_the_pooled_ratio():
     assert ratio == pytest.approx(strikes.sum() / attacks.sum())
     assert lo < ratio < hi and hi - lo < 0.01
     assert np.isnan(ratio_interval([0, 0], [0, 0])[0])
+
+
+def test_ratio_interval_does_not_depend_on_its_block_size(monkeypatch):
+    """The bootstrap is drawn in blocks so a million worlds fit in memory; blocks change nothing."""
+    from analysis.stats import intervals
+
+    rng = np.random.default_rng(5)
+    num, den = rng.poisson(3, 4000), rng.poisson(50, 4000) + 1
+    whole = intervals.ratio_interval(num, den)
+    monkeypatch.setattr(intervals, "BOOTSTRAP_BLOCK_INDICES", 4000 * 7)
+    assert intervals.ratio_interval(num, den) == whole
