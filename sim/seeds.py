@@ -10,6 +10,7 @@ a key is folded into the seed with one more round of it.
 from __future__ import annotations
 
 import zlib
+from statistics import NormalDist
 
 import numpy as np
 
@@ -71,23 +72,34 @@ def uniform(seeds: np.ndarray, day: int, actor: int, site: int) -> np.ndarray:
 
 
 def poisson(seeds: np.ndarray, day: int, actor: int, site: int, mean: np.ndarray | float) -> np.ndarray:
-    """One Poisson count per world by inversion of a keyed uniform (fine for means below ~30)."""
+    """One Poisson count per world by inversion of a keyed uniform (any mean: see poisson_from_uniform)."""
     return poisson_from_uniform(uniform(seeds, day, actor, site), mean)
 
 
+# Above this mean the inversion sum (200 terms) would truncate, so the count comes from the normal
+# approximation mean + sqrt(mean) z of the same uniform; at 120 the two differ by well under one count.
+LARGE_COUNT_MEAN = 120.0
+_STANDARD_NORMAL = NormalDist()
+
+
 def poisson_from_uniform(u: np.ndarray, mean: np.ndarray | float) -> np.ndarray:
-    """Poisson counts by inversion of the given uniforms."""
+    """Poisson counts by inversion of the given uniforms; above ``LARGE_COUNT_MEAN`` the normal approximation."""
     mean = np.broadcast_to(np.asarray(mean, dtype=np.float64), u.shape)
-    term = np.exp(-mean)
+    large = mean > LARGE_COUNT_MEAN
+    exact = np.minimum(mean, LARGE_COUNT_MEAN) if large.any() else mean
+    term = np.exp(-exact)
     cumulative = term.copy()
     count = np.zeros(u.shape, dtype=np.int64)
     for k in range(1, 200):
         active = u >= cumulative
         if not active.any():
             break
-        term = term * mean / k
+        term = term * exact / k
         cumulative = cumulative + term
         count += active
+    if large.any():
+        z = np.array([_STANDARD_NORMAL.inv_cdf(x) for x in np.clip(u[large], 1e-12, 1 - 1e-12)])
+        count[large] = np.maximum(np.rint(mean[large] + np.sqrt(mean[large]) * z), 0).astype(np.int64)
     return count
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,26 +25,6 @@ ANSWERS = tuple(DirectAnswer)
 # hurt nobody (an attack without casualties, rung 2); an unwarned strike is the state-on-state strike it is.
 INTENDED_WARNED = int(Rung.ATTACK_NO_CASUALTIES)
 INTENDED_UNWARNED = int(Rung.STATE_ON_STATE_STRIKE)
-# Above this mean a count (the wounded of a large scripted salvo) is drawn from the normal approximation of
-# the Poisson: the keyed Poisson inverts at most 200 terms, and is exact far below that (numerical).
-LARGE_COUNT_MEAN = 120.0
-_STANDARD_NORMAL = NormalDist()
-
-
-def keyed_count(actor: Actor, site: str, mean, worlds: np.ndarray) -> np.ndarray:
-    """A Poisson count per world from one keyed draw, valid for any mean (scripted strikes can be large).
-
-    Below ``LARGE_COUNT_MEAN`` it is exactly :meth:`Actor.poisson` (same draw); above, the normal
-    approximation mean + sqrt(mean) z, rounded, from the same uniform.
-    """
-    mean = np.broadcast_to(np.maximum(np.asarray(mean, dtype=float), 0.0), worlds.shape)
-    u = actor.uniform(site, worlds)
-    count = keyed.poisson_from_uniform(u, np.minimum(mean, LARGE_COUNT_MEAN))
-    large = mean > LARGE_COUNT_MEAN
-    if large.any():
-        z = np.array([_STANDARD_NORMAL.inv_cdf(x) for x in np.clip(u[large], 1e-12, 1 - 1e-12)])
-        count[large] = np.maximum(np.rint(mean[large] + np.sqrt(mean[large]) * z), 0).astype(np.int64)
-    return count
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
@@ -299,8 +278,8 @@ class Iran(Actor):
         p_kill = 1.0 - np.power(1.0 - p_kill, scale)
         kills = self.uniform("salvo_kills", worlds) < p_kill
         extra = np.maximum(pick(p.salvo_killed_mean, worlds) - 1, 0) * scale
-        killed = np.where(kills, 1 + keyed_count(self, "salvo_killed", extra, worlds), 0)
-        wounded = keyed_count(self, "salvo_wounded", pick(p.salvo_wounded_mean, worlds) * scale, worlds)
+        killed = np.where(kills, 1 + self.poisson("salvo_killed", extra, worlds), 0)
+        wounded = self.poisson("salvo_wounded", pick(p.salvo_wounded_mean, worlds) * scale, worlds)
         m.record(
             worlds, self, Action.DIRECT_STRIKE, "us_forces", Rung.STATE_ON_STATE_STRIKE, weapon="ballistic_missiles",
             killed=killed, wounded=wounded, intended=INTENDED_WARNED if warned else INTENDED_UNWARNED,

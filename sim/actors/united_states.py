@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.actors.base import Actor, decay_factor, monthly_rate_factor
-from sim.actors.iran import keyed_count
 from sim.actors.quds_force import QUDS_COMMANDER
 from sim.attacks import TARGET_NAMES
 from sim.ladder import Action, Posture, Rung
@@ -225,8 +224,7 @@ class UnitedStates(Actor):
             excess = (score[strike] - strike_bar[strike]).clip(0)
             extra_sites = (excess / pick(p.pressure_per_extra_site, chosen)).astype(int)
             sites = np.minimum(1 + extra_sites, pick(p.max_sites, chosen))
-            # keyed_count: the keyed Poisson draw, valid too for the large rounds of a campaign (85 sites)
-            killed = keyed_count(self, "strike_killed", pick(p.militia_killed_per_site, chosen) * sites, chosen)
+            killed = self.poisson("strike_killed", pick(p.militia_killed_per_site, chosen) * sites, chosen)
             m.strike_militia(chosen, target[strike], sites, killed, in_syria[strike])
         if warning.any():
             m.record(worlds[warning], self, Action.WARNING, m.faction_codes[target[warning]], Rung.RHETORIC,
@@ -257,7 +255,7 @@ class UnitedStates(Actor):
         m = self.model
         iran = m.iran.params
         mean = pick(self.params.iran_strike_killed_mean, worlds) * (1 if size is None else size)
-        killed = keyed_count(self, "iran_strike_killed", mean, worlds)
+        killed = self.poisson("iran_strike_killed", mean, worlds)
         m.record(worlds, self, Action.DIRECT_STRIKE, "iran", Rung.STATE_ON_STATE_STRIKE, weapon="airstrike",
                  killed=killed, intended=Rung.STATE_ON_STATE_STRIKE, perceived=Rung.STATE_ON_STATE_STRIKE,
                  side="us_iran", location="iran")
