@@ -203,7 +203,8 @@ def test_sigterm_ends_the_parent_and_its_workers_and_a_worker_exits_on_sigterm(t
     assert victim not in _members(process.pid), "a worker outlived SIGTERM by 2 s"
     code = process.wait(timeout=GRACE)
     assert code != 0
-    assert f"worker {victim} was killed by SIGTERM" in log.read_text()
+    text = log.read_text()
+    assert f"worker {victim} was killed by SIGTERM" in text, f"victim {victim}, workers {sorted(workers)}:\n{text}"
     assert not _wait_until_gone(process.pid, known | workers)
 
 

@@ -29,6 +29,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import types
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -178,6 +179,22 @@ def _worker_init(main_pid: int, method: str) -> None:
                      daemon=True).start()
 
 
+def _exit_code(process: Any, timeout: float = 2.0) -> int | None:
+    """A finished pool worker's exit code, waiting up to ``timeout`` for it.
+
+    The broken pool's own thread joins its workers at the same moment; when it reaps a worker first,
+    ``Process.exitcode`` reads None for an instant although the worker is dead, so poll until it is set.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            process.join(timeout=0.1)
+        code = process.exitcode
+        if code is not None or time.monotonic() > deadline:
+            return code
+        time.sleep(0.02)
+
+
 class WorkerLost(RuntimeError):
     """A worker process of the local pool died while chunks were running."""
 
@@ -256,10 +273,9 @@ class ProcessExecutor:
         # worker ended by SIGTERM.
         ended = {}
         for pid, process in self._started.items():
-            with contextlib.suppress(Exception):
-                process.join(timeout=1)
-            if process.exitcode not in (None, 0):
-                ended[pid] = process.exitcode
+            code = _exit_code(process)
+            if code not in (None, 0):
+                ended[pid] = code
         if any(code != -signal.SIGTERM for code in ended.values()):
             ended = {pid: code for pid, code in ended.items() if code != -signal.SIGTERM}
         lost = []
