@@ -7,6 +7,7 @@ import pty
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -34,8 +35,9 @@ def test_batch_writes_the_store_with_plain_progress_lines_when_not_a_terminal(tm
                       "--chunk-size", "10", "--events", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = tmp_path / "results" / "batch-baseline-n40-s2"
-    assert done.stdout.startswith(f"results/batch-baseline-n40-s2: 40/40 worlds; quiet ")
-    assert "confrontation" in done.stdout
+    assert done.stdout.splitlines()[0] == "results/batch-baseline-n40-s2: 40/40 worlds"
+    assert done.stdout.splitlines()[1].startswith("  baseline (40 worlds): quiet ")
+    assert "contained_exchange" in done.stdout and "confrontation" in done.stdout
     lines = done.stderr.splitlines()
     assert "40 worlds to run in 4 chunks on local process pool, 2 workers" in lines[0]
     assert any("worlds/s, ETA" in line and "40/40 worlds (100%)" in line for line in lines)
@@ -43,6 +45,53 @@ def test_batch_writes_the_store_with_plain_progress_lines_when_not_a_terminal(tm
     results = analysis.open_results(out)
     assert results.complete and len(results.outcomes()) == 40
     assert set(results.events()["world"]) <= set(range(40))
+
+
+CLASSES = ("quiet", "provocation", "crisis", "contained_exchange", "confrontation")
+
+
+def closing_shares(line: str) -> dict[str, str]:
+    """``{class: share text}`` of one scenario's line of the closing summary."""
+    return dict(part.rsplit(" ", 1) for part in line.split("): ", 1)[1].split(", "))
+
+
+def test_batch_summary_is_per_scenario_never_pooled(tmp_path, escalation):
+    """Two unlike scenarios: one line each, each matching that scenario's own stored outcomes."""
+    done = escalation("batch", "baseline", "crisis_2019_2020", "--worlds", "30", "--seed", "1", "--days", "120",
+                      "--workers", "1", "--out", "b", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "b: 60/60 worlds" and len(lines) == 3
+    outcomes = analysis.open_results(tmp_path / "b").outcomes()
+    for line, scenario in zip(lines[1:], ("baseline", "crisis_2019_2020")):
+        assert line.startswith(f"  {scenario} (30 worlds): ")
+        mine = outcomes.loc[outcomes["scenario"] == scenario, "outcome"].astype(str).value_counts(normalize=True)
+        shares = closing_shares(line)
+        assert list(shares) == list(CLASSES)
+        assert shares == {name: f"{100 * mine.get(name, 0.0):.1f}%" for name in CLASSES}
+    # unlike worlds: the crisis scripts a leader killing (rung 5) on day 94, the baseline none (seed 1: no
+    # baseline world goes past provocation in 120 days), so a pooled line would show neither
+    assert closing_shares(lines[1])["provocation"] == "100.0%"
+    assert closing_shares(lines[2])["quiet"] == closing_shares(lines[2])["provocation"] == "0.0%"
+
+
+def test_sweep_summary_gives_each_scenario_the_range_over_its_points(tmp_path, escalation):
+    spec = write_spec(tmp_path / "s.yaml", scenarios=["baseline", "us_drawdown"], days=10,
+                      parameters={"quds_force.leash_strength": {"lo": 0.0, "hi": 1.0, "levels": 2}})
+    done = escalation("sweep", str(spec), "--workers", "1", "--out", "o", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "o: 40/40 worlds" and len(lines) == 3
+    outcomes = analysis.open_results(tmp_path / "o").outcomes()
+    for line, scenario in zip(lines[1:], ("baseline", "us_drawdown")):
+        assert line.startswith(f"  {scenario} (2 points, 20 worlds; lowest-highest share of a point): ")
+        mine = outcomes[outcomes["scenario"] == scenario]
+        per_point = pd.crosstab(mine["point"], mine["outcome"].astype(str), normalize="index")
+        per_point = per_point.reindex(columns=list(CLASSES), fill_value=0.0)
+        for name, text in closing_shares(line).items():
+            low, high = f"{100 * per_point[name].min():.1f}", f"{100 * per_point[name].max():.1f}"
+            assert text == (f"{low}%" if low == high else f"{low}-{high}%")
+    assert "quiet 20.0-40.0%" in lines[1]  # seed 4, 10 days: the points differ (a range, not one share)
 
 
 def test_a_terminal_gets_a_progress_bar(tmp_path, escalation):
@@ -144,3 +193,44 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message, escalation)
     assert done.stderr.startswith(f"escalation {args[0]}: error: ")
     assert message in done.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_the_charts_draw_the_frames_the_python_api_returns(tmp_path):
+    """``Results.outcomes()`` and ``outcome_shares()`` carry ``scenario``, not the report's ``label``: every chart
+    of analysis.report.charts draws them, one entry per scenario; the daily series (no scenario column) take
+    the scenario from the outcomes, as the charts' error says."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    from analysis.report import charts
+    from analysis.stats.intervals import outcome_shares
+
+    results = analysis.batch(["baseline", "us_drawdown"], 24, seed=3, days=40, out=tmp_path / "b", workers=1,
+                             series=True, quiet=True)
+    outcomes = results.outcomes()
+    shares = outcome_shares(outcomes)
+    assert "scenario" in shares.columns and "label" not in shares.columns and "label" not in outcomes.columns
+
+    def png(figure) -> bytes:
+        assert isinstance(figure, Figure)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    figure = charts.outcome_shares_figure(shares)
+    assert [tick.get_text() for tick in figure.axes[0].get_yticklabels()] == ["baseline", "us_drawdown"]
+    assert png(figure).startswith(b"\x89PNG")
+    for draw in (charts.max_rung_figure, charts.distributions_figure, charts.time_to_event_figure):
+        figure = draw(outcomes)
+        legend_texts = {text.get_text() for legend in figure.legends + [ax.get_legend() for ax in figure.axes]
+                        if legend is not None for text in legend.get_texts()}
+        tick_texts = {tick.get_text() for ax in figure.axes for tick in ax.get_yticklabels()}
+        assert {"baseline", "us_drawdown"} <= legend_texts | tick_texts, draw.__name__
+        assert png(figure).startswith(b"\x89PNG")
+    series = results.series()
+    with pytest.raises(ValueError, match="series.merge"):
+        charts.fan_chart(series)
+    with_scenario = series.merge(outcomes[["world", "scenario"]], on="world")
+    for draw in (charts.fan_chart, charts.level_share_figure):
+        assert png(draw(with_scenario)).startswith(b"\x89PNG")

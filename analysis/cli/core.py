@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -71,7 +72,7 @@ def summary_text(results, timeline_world: int | None = None, max_events: int = 1
              "Outcome classes (share of worlds, exact 95% Clopper-Pearson interval):"]
     for row in outcome_shares(outcomes, by=None).itertuples():
         note = "  (none seen: exact one-sided upper bound)" if row.count == 0 else ""
-        lines.append(f"  {row.outcome:<14} {100 * row.share:6.2f}%  [{100 * row.lower:5.2f}, {100 * row.upper:5.2f}]"
+        lines.append(f"  {row.outcome:<18} {100 * row.share:6.2f}%  [{100 * row.lower:5.2f}, {100 * row.upper:5.2f}]"
                      f"  {row.count:>7,} worlds{note}")
     lines += ["", "Highest rung reached:"]
     shares = outcomes["max_rung"].value_counts(normalize=True).sort_index()
@@ -80,55 +81,100 @@ def summary_text(results, timeline_world: int | None = None, max_events: int = 1
         lines.append(f"  {int(rung)} {RUNG_LABELS[Rung(int(rung))]:<30} {100 * share:6.2f}%  {bar}")
     means = outcomes[["attacks", "us_killed", "us_wounded", "militia_killed", "us_strikes", "iran_direct_strikes"]].mean()
     lines += ["", "Mean per world: " + ", ".join(f"{name.replace('_', ' ')} {value:.2f}" for name, value in means.items())]
-    lines += ["", *verdict_lines(outcomes)]
     world = int(outcomes["world"].iloc[0]) if timeline_world is None else timeline_world
     lines += ["", *key_event_lines(results, world, max_events)]
+    lines += ["", *verdict_lines(results)]
     return "\n".join(lines)
 
 
-def verdict_lines(outcomes: pd.DataFrame, threshold: float = 0.05) -> list[str]:
-    """The thesis verdict for these worlds, and what the scenario's timeline imposed on them."""
-    from analysis.stats.intervals import thesis_verdict
+def verdict_lines(results, threshold: float = 0.05) -> list[str]:
+    """The thesis test of stored results, per scenario, ending with the verdict line.
 
-    hits = outcomes["outcome"].astype(str) == "confrontation"
-    v = thesis_verdict(int(hits.sum()), len(hits), threshold)
-    lines = [f"Thesis \"provocation, not confrontation\" (P(confrontation) < {threshold:.0%}): {v.verdict.upper()}, "
-             f"P = {v.share:.2%} [{v.lower:.2%}, {v.upper:.2%}] (escalation thesis DIR for the full test)"]
-    if "max_rung_model" in outcomes:
-        scripted = outcomes["max_rung"].to_numpy() > outcomes["max_rung_model"].to_numpy()
-        if scripted.any():
-            model_rung = outcomes["max_rung_model"].to_numpy()
-            lines.append(f"Scripted history: the scenario's timeline set the highest rung in {scripted.mean():.1%} of "
-                         f"worlds (rung {int(outcomes['max_rung'][scripted].min())} or more); on the model's own "
-                         f"decisions the median highest rung is {int(pd.Series(model_rung).median())} and "
-                         + ", ".join(f"{name} {share:.1%}" for name, share in
-                                     outcomes["outcome_model"].astype(str).value_counts(normalize=True).items()))
+    Per scenario: how the verdict reads under the other definition of confrontation, the outcome classes
+    and what scripted history did to them (:func:`analysis.stats.thesis.context_lines`, as ``escalation
+    thesis`` prints them), which rungs the scenario's timeline imposed (:func:`scripted_rung_line`), and
+    last the verdict itself.
+
+    Args:
+        results: a results handle (``analysis.open_results(path)``).
+        threshold: the thesis threshold on P(confrontation).
+    """
+    from analysis.runs.resultsets import load_result_sets
+    from analysis.stats.thesis import context_lines, evaluate
+
+    lines = []
+    sets = load_result_sets([results.path])
+    given = [str(entry.get("name")) for entry in results.manifest.get("scenarios") or []]  # as run: name or path
+    for result_set, scenario in zip(sets, given if len(given) == len(sets) else [s.scenario for s in sets]):
+        verdict = evaluate(result_set, threshold)
+        v = verdict.pooled
+        settle = (f"; `escalation thesis --settle {scenario}` adds worlds until it is settled"
+                  if v.verdict == "inconclusive" else "")
+        lines += [f"Thesis test, {result_set.label} (`escalation thesis {results.path}` for the full test):",
+                  *context_lines(verdict), scripted_rung_line(results, result_set.scenario),
+                  f"Thesis \"provocation, not confrontation\" (P(confrontation) < {threshold:.0%}) "
+                  f"{v.verdict.upper()}: {v.confrontations:,}/{v.worlds:,} worlds in confrontation, "
+                  f"P = {v.share:.2%} [{v.lower:.2%}, {v.upper:.2%}]{settle}"]
     return lines
 
 
+def scripted_rung_line(results, scenario: str) -> str:
+    """Which rungs came from scripted history: those of event records the scenario's timeline imposed.
+
+    Args:
+        results: a results handle with the event log stored.
+        scenario: the scenario whose worlds are read.
+
+    Returns:
+        One indented line, e.g. ``rungs from scripted history ...: 5 leader killed (100.0% of worlds)``.
+    """
+    head = "  rungs from scripted history (imposed by the scenario's timeline, not decided by the model): "
+    try:
+        events = results.events(columns=["world", "rung", "scripted"])
+    except Exception:  # a store without events
+        return head + "not known (the event log was not stored)"
+    worlds = results.outcomes(columns=["world", "scenario"])
+    worlds = worlds.loc[worlds["scenario"].astype(str) == scenario, "world"]
+    scripted = events[events["scripted"].to_numpy(bool) & events["world"].isin(worlds).to_numpy()]
+    scripted = scripted[scripted["rung"] > Rung.RHETORIC]
+    if scripted.empty:
+        return head + "none"
+    reach = scripted.groupby("rung")["world"].nunique().sort_index()
+    return head + ", ".join(f"{int(rung)} {RUNG_LABELS[Rung(int(rung))]} ({count / len(worlds):.1%} of worlds)"
+                            for rung, count in reach.items())
+
+
 def key_event_lines(results, world: int, max_events: int = 18) -> list[str]:
-    """The key events of one world (casualties, strikes, sieges, state moves) as readable lines."""
+    """The key events of one world (casualties, strikes, sieges, state moves) as readable lines.
+
+    Actors, factions and fronts are named by :mod:`analysis.labels` (a faction by its scenario name, a
+    front by its name as stored), never by their ids.
+    """
+    from analysis.labels import claim_text, display_labels, label
+
     try:
         events = results.events(worlds=[world])
     except Exception:  # a store without events
         return [f"Key events of world {world}: not stored (run with --events)"]
     if events.empty:
         return [f"Key events of world {world}: none"]
-    start = pd.Timestamp(results.manifest.get("start_date") or _start_date(results, world))
+    scenario = _world_scenario(results, world)
+    start = pd.Timestamp(results.manifest.get("start_date") or scenario.start_date)
+    labels = display_labels(scenario)
     key = events[(events["rung"] >= Rung.ATTACK_WITH_CASUALTIES) | events["action"].astype(str).isin(KEY_ACTIONS)]
     attacks = int((events["action"].astype(str) == "attack").sum())
     lines = [f"Key events of world {world} ({attacks} attacks in all; attacks without casualties not listed):"]
     for row in key.head(max_events).itertuples():
         date = (start + pd.Timedelta(days=int(row.day))).date()
-        who = str(row.actor)
-        what = f"{row.action} {row.target}".replace("_", " ")
+        what = f"{label(row.action, labels)} {label(row.target, labels)}"
         casualties = f", {row.killed} killed" if row.killed else ""
         casualties += f", {row.wounded} wounded" if row.wounded else ""
-        claim = f", claimed by {row.claimed_by}" if str(row.claimed_by) else ""
-        weapon = f" ({row.weapon})" if str(row.weapon) else ""
+        claim = claim_text(row.claimed_by, labels)
+        claim = f", {claim}" if claim else ""
+        weapon = f" ({label(row.weapon, labels)})" if str(row.weapon) else ""
         scripted = "  [scripted]" if getattr(row, "scripted", False) else ""
-        lines.append(f"  day {int(row.day):>3} {date}  rung {int(row.rung)}  {who}: {what}{weapon}{casualties}{claim}"
-                     f"{scripted}")
+        lines.append(f"  day {int(row.day):>3} {date}  rung {int(row.rung)}  {label(row.actor, labels)}: "
+                     f"{what}{weapon}{casualties}{claim}{scripted}")
     if len(key) > max_events:
         lines.append(f"  ... {len(key) - max_events} more")
     if key.empty:
@@ -136,14 +182,37 @@ def key_event_lines(results, world: int, max_events: int = 18) -> list[str]:
     return lines
 
 
-def _start_date(results, world: int) -> str:
-    name = results.world_scenario(world)
-    return str(load_scenario(name).start_date)
+def _world_scenario(results, world: int):
+    """The scenario a stored world ran, loaded (as the store names it: a shipped name or a path)."""
+    return load_scenario(results.world_scenario(world))
 
 
-def validate(paths: list[str]) -> list[str]:
-    """Validate scenario or sweep-spec files; returns one line per file, raises InputError on the first bad one."""
-    lines = []
+@dataclass(frozen=True)
+class ValidFile:
+    """A file that ``validate`` accepted.
+
+    Attributes:
+        path: the file as given.
+        kind: ``"scenario"`` or ``"sweep"``.
+        name: the scenario's or the sweep's name.
+    """
+
+    path: str
+    kind: str
+    name: str
+
+
+def validate(paths: list[str]) -> list[ValidFile]:
+    """Validate scenario or sweep-spec files; raises InputError (one line) on the first bad one.
+
+    Args:
+        paths: YAML files, each a scenario or a sweep spec (told apart by a top-level ``design:`` or
+            ``parameters:`` key).
+
+    Returns:
+        One entry per file, in the order given.
+    """
+    valid = []
     for path in paths:
         if not Path(path).is_file():
             raise InputError("file not found; expected a scenario or sweep YAML file", file=path)
@@ -152,12 +221,16 @@ def validate(paths: list[str]) -> list[str]:
         if "\ndesign:" in f"\n{text}" or "\nparameters:" in f"\n{text}":
             from analysis.runs.spec import load_sweep_spec
 
-            spec = load_sweep_spec(path)
-            lines.append(f"ok  {path}  (sweep spec {getattr(spec, 'name', '')})")
+            valid.append(ValidFile(str(path), "sweep", str(load_sweep_spec(path).name)))
         else:
-            scenario = load_scenario(path)
-            lines.append(f"ok  {path}  ({scenario.name}: {scenario.title or scenario.summary})")
-    return lines
+            valid.append(ValidFile(str(path), "scenario", load_scenario(path).name))
+    return valid
+
+
+def validation_summary(valid: list[ValidFile]) -> str:
+    """One line for ``escalation validate``: ``2 files valid: a.yaml (scenario), b.yaml (sweep)``."""
+    count = f"{len(valid)} file{'s' if len(valid) != 1 else ''} valid"
+    return f"{count}: " + ", ".join(f"{file.path} ({file.kind})" for file in valid)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -176,8 +249,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    for line in validate(args.files):
-        print(line)
+    print(validation_summary(validate(args.files)))
     return 0
 
 

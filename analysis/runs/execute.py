@@ -35,6 +35,7 @@ from analysis.runs.guards import (
 )
 from analysis.runs.store import Results, StoreWriter, utc_now
 from sim.errors import InputError
+from sim.ladder import OutcomeClass
 
 # A chunk is one vectorized simulate() call. Its per-day Python overhead (about a second for a year) is
 # shared by its worlds, so large chunks run several times faster per world than small ones; series and
@@ -372,12 +373,39 @@ def sweep(spec: str | Path | dict | SweepSpec, *, out: str | Path | None = None,
 
 
 def outcome_summary(results: Results) -> str:
-    """One line: worlds stored and the share of each outcome class."""
-    frame = results.outcomes(columns=["outcome"])
-    shares = frame["outcome"].value_counts(normalize=True)
-    order = ["quiet", "provocation", "crisis", "confrontation"]
-    parts = [f"{name} {100 * shares.get(name, 0.0):.1f}%" for name in order]
-    return f"{results.path}: {results.worlds_done:,}/{results.worlds_total:,} worlds; " + ", ".join(parts)
+    """The closing summary of ``batch`` and ``sweep``: one line per scenario, never pooled across scenarios.
+
+    The first line names the store and the worlds stored. A batch then gives each scenario's share of
+    every outcome class; a sweep gives, per scenario, the range of each class's share over its design
+    points (lowest to highest point), since its points are unlike worlds too.
+
+    Args:
+        results: the store just written.
+
+    Returns:
+        The lines, joined by newlines.
+    """
+    sweep = results.kind == "sweep"
+    frame = results.outcomes(columns=["scenario", "outcome", *(["point"] if sweep else [])])
+    classes = [outcome.value for outcome in OutcomeClass]
+    lines = [f"{results.path}: {results.worlds_done:,}/{results.worlds_total:,} worlds"]
+    for scenario, part in frame.groupby(frame["scenario"].astype(str), sort=False):
+        if not sweep:
+            shares = part["outcome"].astype(str).value_counts(normalize=True)
+            lines.append(f"  {scenario} ({len(part):,} worlds): "
+                         + ", ".join(f"{name} {100 * shares.get(name, 0.0):.1f}%" for name in classes))
+            continue
+        per_point = pd.crosstab(part["point"], part["outcome"].astype(str), normalize="index")
+        per_point = per_point.reindex(columns=classes, fill_value=0.0)
+        lines.append(f"  {scenario} ({per_point.shape[0]:,} points, {len(part):,} worlds; lowest-highest share of a "
+                     "point): " + ", ".join(f"{name} {_share_range(per_point[name])}" for name in classes))
+    return "\n".join(lines)
+
+
+def _share_range(shares: pd.Series) -> str:
+    """``"2.0-8.5%"``, or ``"0.0%"`` when every point has the same share."""
+    low, high = f"{100 * shares.min():.1f}", f"{100 * shares.max():.1f}"
+    return f"{low}%" if low == high else f"{low}-{high}%"
 
 
 def install_sigterm_as_interrupt() -> None:

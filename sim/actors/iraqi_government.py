@@ -59,5 +59,10 @@ class IraqiGovernment(Actor):
         demand = worlds[~self.demanded[worlds] & above]
         if demand.size:
             self.demanded[demand] = True
-            m.record(demand, self, Action.WITHDRAWAL_DEMAND, "united_states", Rung.RHETORIC, side="none")
-            m.united_states.consider_withdrawal(demand)
+            # Baghdad's demand and the US answer are the model's decisions, also when a scripted strike set them off
+            scripting, m.scripting = m.scripting, False
+            try:
+                m.record(demand, self, Action.WITHDRAWAL_DEMAND, "united_states", Rung.RHETORIC, side="none")
+                m.united_states.consider_withdrawal(demand)
+            finally:
+                m.scripting = scripting
