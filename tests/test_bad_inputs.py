@@ -32,6 +32,8 @@ HUGE_SWEEP = "name: huge\nscenarios: [baseline]\nparameters:\n  quds_force.leash
 SWEEP = "name: small\nscenarios: [baseline]\nparameters:\n  quds_force.leash_strength: {lo: 0.2, hi: 0.9, levels: 2}\n" \
         "replicates: 2\n"
 CHILD = "name: child\nextends: baseline\n"
+ROBUST = ("name: r\nscenario: crisis_2019_2020\nlevers:\n  united_states.strike_threshold: {}\npolicies:\n  today: {}\n"
+          "uncertainties:\n  iran.direct_weight: {lo: 0.5, hi: 2.0}\ndesign: {kind: lhs, samples: 2}\nreplicates: 2\n")
 
 # file name -> contents (bytes or text), written to the inputs folder
 FILES = {
@@ -63,6 +65,10 @@ FILES = {
     "sweep_nonutf8.yaml": SWEEP.encode() + b"description: \xff\xfe\n",
     "sweep_bool.yaml": SWEEP.replace("levels: 2}", "levels: 2}\n  iran.talks_active: {values: [yes, no]}"),
     "targets_dup.yaml": "targets:\n  - name: a\ntargets:\n  - name: b\n",
+    "robust_both.yaml": ROBUST.replace("levers:\n", "levers:\n  iran.direct_weight: {}\n"),
+    "robust_unknown.yaml": ROBUST.replace("levers:\n", "levers:\n  united_states.strike_treshold: {}\n"),
+    "robust_no_policy.yaml": ROBUST.replace("policies:\n  today: {}\n", "policies: {}\n"),
+    "robust_ok.yaml": ROBUST,
     "afile": "a file, not a directory\n",
 }
 STORES = {  # store name -> how it is damaged (see _damage)
@@ -137,6 +143,14 @@ def _cases() -> dict[str, tuple[list[str], list[str]]]:
                                          ["--scenario-path: not a directory"]),
         "a list is not echoed": (["validate", "{in}/list_value.yaml"], ["quds_force.leash_strength: expected a valid number, got a list"]),
         "a long value is not echoed": (["validate", "{in}/long_value.yaml"], ["got a text of 140 characters"]),
+        # robust-decision specs (escalation robust)
+        "robust: a lever that is also an uncertainty": (["robust", "{in}/robust_both.yaml"], [
+            "robust_both.yaml: levers.iran.direct_weight: is also listed under uncertainties"]),
+        "robust: an unknown lever": (["robust", "{in}/robust_unknown.yaml", "--dry-run"], [
+            "levers.united_states.strike_treshold: unknown parameter path (did you mean"]),
+        "robust: no policy": (["robust", "{in}/robust_no_policy.yaml"], ["policies: expected at least one policy"]),
+        "robust: a robust spec given to sweep": (["sweep", "{in}/robust_ok.yaml", "--dry-run"], [
+            "robust_ok.yaml: levers: a robust-decision spec", "run it with `escalation robust`"]),
     }
     for store, how in STORES.items():
         expected = ["manifest.json"] if store.startswith("manifest") else [PART, "damaged Parquet part"]
@@ -395,7 +409,7 @@ def test_scenario_path_lets_extends_reach_another_folder(inputs, tmp_path, escal
     refused = escalation("validate", tmp_path / "mine" / "child.yaml", cwd=tmp_path)
     assert refused.returncode == 2 and "is outside the allowed folders" in refused.stderr
     allowed = escalation("validate", tmp_path / "mine" / "child.yaml", "--scenario-path", tmp_path / "library", cwd=tmp_path)
-    assert allowed.returncode == 0 and allowed.stdout.startswith("ok"), allowed.stderr
+    assert allowed.returncode == 0 and allowed.stdout.startswith("1 file valid: "), allowed.stderr
     by_env = escalation("validate", tmp_path / "mine" / "child.yaml", cwd=tmp_path,
                         env={"ESCALATION_SCENARIO_PATH": str(tmp_path / "library")})
     assert by_env.returncode == 0, by_env.stderr

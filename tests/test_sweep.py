@@ -159,7 +159,8 @@ def test_shipped_sweep_specs_are_valid_and_cite_sources(path):
     assert spec.sources and spec.description
     assert spec.name == path.stem
     raw = yaml.safe_load(path.read_text())
-    assert set(raw["parameters"]) == {p.path for p in spec.parameters}
+    # a robust-decision spec (escalation robust) names its swept parameters `uncertainties`
+    assert set(raw["uncertainties" if spec.is_robust else "parameters"]) == {p.path for p in spec.parameters}
 
 
 def test_seeds_and_world_ids_derive_from_point_and_replicate(reference):

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "analysis.cli.report",
     "analysis.cli.calibration",
     "analysis.cli.hindcast",
+    "analysis.cli.robust",
 ]
 
 
@@ -73,7 +74,7 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-SCENARIO_COMMANDS = {"run", "validate", "batch", "sweep", "calibrate", "facts", "app"}
+SCENARIO_COMMANDS = {"run", "validate", "batch", "sweep", "calibrate", "facts", "app", "robust"}
 _OS_INPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR,
                     errno.EEXIST, errno.ENOENT, errno.ENAMETOOLONG, errno.EFBIG}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sim.errors import InputError
+
 
 def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("execution")
@@ -39,6 +41,14 @@ def register(subparsers) -> None:
     batch.add_argument("--worlds", type=int, required=True, metavar="N", help="worlds per scenario")
     batch.add_argument("--seed", type=int, default=0, metavar="S", help="master seed (default 0)")
     batch.add_argument("--days", type=int, default=None, help="horizon (default: the scenario's)")
+    batch.add_argument("--ensemble", type=int, default=None, metavar="M",
+                       help="parameter uncertainty: per scenario, run the point estimate (--point-worlds worlds, "
+                            "seeded as a plain batch) and M parameter vectors drawn from the scenario's `ensembles:` "
+                            "and `priors:` (--worlds worlds each); each world's values are columns of its outcomes "
+                            "row, and `escalation thesis` on the store prints the three numbers of the thesis "
+                            "under uncertainty")
+    batch.add_argument("--point-worlds", type=int, default=None, metavar="N",
+                       help="with --ensemble: worlds at the point estimate (default: --worlds)")
     _add_execution_options(batch)
     batch.set_defaults(func=run_batch)
 
@@ -69,6 +79,15 @@ def run_batch(args) -> int:
     """``escalation batch``."""
     from analysis.runs.plan import plan_batch
 
+    if args.ensemble is not None:
+        from analysis.calibration.ensemble import plan_ensemble
+
+        return _execute(plan_ensemble(args.scenarios, args.ensemble, args.worlds, args.point_worlds, args.seed,
+                                      args.days), args)
+    if args.point_worlds is not None:
+        from sim.errors import InputError
+
+        raise InputError("--point-worlds needs --ensemble M", key="--point-worlds")
     return _execute(plan_batch(args.scenarios, args.worlds, args.seed, args.days), args)
 
 
@@ -78,6 +97,9 @@ def run_sweep(args) -> int:
     from analysis.runs.spec import load_sweep_spec
 
     spec = load_sweep_spec(args.spec)
+    if spec.is_robust:
+        raise InputError("a robust-decision spec (it has levers and policies): run it with `escalation robust`",
+                         file=str(args.spec), key="levers")
     plan = plan_sweep(spec)
     if args.dry_run:
         points = len(plan.scenario_of_point)

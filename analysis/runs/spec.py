@@ -21,6 +21,26 @@ sampler [Saltelli2010] with base size ``design.samples`` (a power of two) and ``
 (default 4). Sobol and Morris need ranges (not value lists). Every problem is reported as one
 :class:`sim.errors.InputError` line naming the file, the key and what was expected. The designs themselves
 are drawn by :mod:`analysis.runs.designs`.
+
+A **robust-decision spec** (``escalation robust``, :mod:`analysis.stats.robust`; see docs/robust.md) splits
+the parameters into ``levers``, which a policy sets, and ``uncertainties``, which the design samples (the
+ideas of [Lempert2003] and of the EMA Workbench [Kwakkel2017])::
+
+    scenario: crisis_2019_2020           # exactly one scenario
+    levers:                              # dotted paths a policy sets; {} = set by the named policies only
+      united_states.strike_threshold: {values: [3.598, 7.2]}
+      united_states.leader_killing_threshold: {}
+    policies:                            # optional: name -> {lever: value}; levers not named keep the
+      today: {}                          #   scenario's own value. Without `policies`, every combination
+      restrained: {united_states.strike_threshold: 7.2}   # of the levers' values is a policy (a grid)
+    uncertainties:                       # the same form as `parameters` (which a robust spec does not take)
+      iran.direct_weight: {lo: 0.5, hi: 2.0}
+    design: {kind: lhs, samples: 48}     # the design over the uncertainties
+    replicates: 2000                     # worlds per (policy, uncertainty point)
+    robust: {threshold: 0.05, percentile: 90, criterion: p_confrontation}
+
+A parameter is either a lever or an uncertainty, never both; a spec with ``levers`` needs
+``uncertainties`` and at least one policy.
 """
 
 from __future__ import annotations
@@ -38,7 +58,14 @@ from sim.yamlio import did_you_mean, read_yaml
 
 DESIGN_KINDS = ("grid", "random", "lhs", "sobol", "morris")
 _DESIGN_OPTIONS = {"kind", "levels", "samples", "calc_second_order", "num_levels"}
-_SPEC_KEYS = {"name", "description", "sources", "scenario", "scenarios", "parameters", "design", "replicates", "days", "seed"}
+_SPEC_KEYS = {"name", "description", "sources", "scenario", "scenarios", "parameters", "design", "replicates", "days", "seed",
+              "levers", "policies", "uncertainties", "robust"}
+ROBUST_KEYS = ("levers", "policies", "uncertainties", "robust")
+# the per-world statistics `escalation robust` tabulates (lower is better for each); see analysis.stats.robust
+ROBUST_STATISTICS = ("p_confrontation", "attacks", "us_killed", "us_casualties")
+_ROBUST_OPTIONS = {"threshold": 0.05, "percentile": 90.0, "criterion": "p_confrontation"}
+MAX_POLICIES = 1000
+POLICY_NAME = SCENARIO_NAME
 
 
 @dataclass(frozen=True)
@@ -74,8 +101,59 @@ class ParameterRange:
 
 
 @dataclass(frozen=True)
+class Lever:
+    """A parameter a policy sets (robust-decision specs).
+
+    Attributes:
+        path: dotted path into the scenario.
+        kind: the parameter's kind from ``parameter_paths`` ("float", "int", "bool", ...).
+        default: the scenario's own value, which a policy that does not name the lever keeps.
+        choices: the declared values or range (None: only the named policies set it).
+    """
+
+    path: str
+    kind: str
+    default: Any
+    choices: ParameterRange | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready description (for the manifest)."""
+        choices = None if self.choices is None else {k: v for k, v in self.choices.as_dict().items()
+                                                     if k not in ("path", "kind")}
+        return {"path": self.path, "kind": self.kind, "default": self.default, "choices": choices}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One setting of every lever (robust-decision specs).
+
+    Attributes:
+        name: the policy's name (a key of ``policies:``, or the lever values of a grid policy).
+        values: ``(path, value)`` for every lever, in the order of ``levers:``.
+        named: the lever paths the policy sets itself (the others keep the scenario's value).
+    """
+
+    name: str
+    values: tuple[tuple[str, Any], ...]
+    named: tuple[str, ...] = ()
+
+    def as_mapping(self) -> dict[str, Any]:
+        """Lever path -> value."""
+        return dict(self.values)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready description (for the manifest)."""
+        return {"name": self.name, "values": dict(self.values), "named": list(self.named)}
+
+
+@dataclass(frozen=True)
 class SweepSpec:
-    """A validated sweep specification (see the module docstring for the YAML form)."""
+    """A validated sweep specification (see the module docstring for the YAML form).
+
+    For a robust-decision spec, ``parameters`` are its uncertainties, ``levers`` and ``policies`` are set
+    and ``robust`` holds the options ``threshold``, ``percentile`` and ``criterion``; for any other spec
+    the three are empty.
+    """
 
     name: str
     scenarios: tuple[str, ...]
@@ -87,10 +165,23 @@ class SweepSpec:
     description: str = ""
     sources: tuple[str, ...] = ()
     file: str | None = None
+    levers: tuple[Lever, ...] = ()
+    policies: tuple[Policy, ...] = ()
+    robust: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def is_robust(self) -> bool:
+        """Whether this is a robust-decision spec (levers, policies and uncertainties)."""
+        return bool(self.levers)
+
+    @property
+    def robust_options(self) -> dict[str, Any]:
+        """The ``robust:`` options with their defaults filled in (empty for other specs)."""
+        return dict(self.robust)
 
     def as_dict(self) -> dict[str, Any]:
-        """Canonical JSON-ready form; equal specs give equal dicts."""
-        return {
+        """Canonical JSON-ready form; equal specs give equal dicts (other specs' form is unchanged)."""
+        form = {
             "name": self.name,
             "scenarios": list(self.scenarios),
             "parameters": [p.as_dict() for p in self.parameters],
@@ -99,6 +190,11 @@ class SweepSpec:
             "days": self.days,
             "seed": self.seed,
         }
+        if self.is_robust:
+            form.update(levers=[lever.as_dict() for lever in self.levers],
+                        policies=[policy.as_dict() for policy in self.policies],
+                        robust=dict(sorted(self.robust)))
+        return form
 
     def digest(self) -> str:
         """SHA-256 of the canonical form (description and sources excluded)."""
@@ -191,9 +287,22 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
         raise _fail(file, "design.kind", f"unknown design {kind!r}{suggestion}; expected one of {list(DESIGN_KINDS)}")
     design = dict(design, kind=kind)
 
-    parameters_raw = raw.get("parameters")
+    robust_spec = any(key in raw for key in ROBUST_KEYS)
+    group = "uncertainties" if robust_spec else "parameters"
+    if robust_spec:
+        if "levers" not in raw:
+            present = next(key for key in ROBUST_KEYS if key in raw)
+            raise _fail(file, present, "a robust-decision spec needs `levers` (the parameters a policy sets) beside "
+                                       "`uncertainties`")
+        if "parameters" in raw:
+            raise _fail(file, "parameters", "a robust-decision spec lists its uncertain parameters under "
+                                            "`uncertainties`, not `parameters`")
+        if len(scenarios) != 1:
+            raise _fail(file, "scenarios", f"a robust-decision spec evaluates its policies on one scenario, got "
+                                           f"{len(scenarios)}")
+    parameters_raw = raw.get(group)
     if not isinstance(parameters_raw, dict) or not parameters_raw:
-        raise _fail(file, "parameters", "expected a mapping of dotted parameter paths to {lo, hi} or {values: [...]}")
+        raise _fail(file, group, "expected a mapping of dotted parameter paths to {lo, hi} or {values: [...]}")
 
     if known_paths is None:
         from sim.scenario import load_scenario, parameter_paths
@@ -212,7 +321,7 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
 
     parameters = []
     for path, value in parameters_raw.items():
-        key = f"parameters.{path}"
+        key = f"{group}.{path}"
         info = None
         for scenario_name, catalogue in catalogues.items():
             if path not in catalogue:
@@ -227,13 +336,13 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
         design["levels"] = levels
         for p in parameters:
             if p.is_range and (p.levels or levels) < 2 and p.lo != p.hi:
-                raise _fail(file, f"parameters.{p.path}.levels", "expected at least 2 grid levels across a range")
+                raise _fail(file, f"{group}.{p.path}.levels", "expected at least 2 grid levels across a range")
     elif "levels" in design:
         raise _fail(file, "design.levels", f"`levels` applies to grid designs, not {kind}")
     if kind != "grid":
         for p in parameters:
             if p.levels is not None:
-                raise _fail(file, f"parameters.{p.path}.levels", f"`levels` applies to grid designs, not {kind}")
+                raise _fail(file, f"{group}.{p.path}.levels", f"`levels` applies to grid designs, not {kind}")
     if kind in ("random", "lhs", "sobol", "morris"):
         samples = _positive_int(design.get("samples"), file, "design.samples",
                                 {"random": "number of points", "lhs": "number of points",
@@ -246,11 +355,11 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
     if kind in ("sobol", "morris"):
         for p in parameters:
             if not p.is_range:
-                raise _fail(file, f"parameters.{p.path}", f"{kind} designs need a range {{lo, hi}}, not a value list")
+                raise _fail(file, f"{group}.{p.path}", f"{kind} designs need a range {{lo, hi}}, not a value list")
             if p.lo == p.hi:
-                raise _fail(file, f"parameters.{p.path}", f"{kind} designs need lo < hi")
+                raise _fail(file, f"{group}.{p.path}", f"{kind} designs need lo < hi")
         if kind == "morris" and len(parameters) < 2:
-            raise _fail(file, "parameters", "Morris designs need at least two parameters")
+            raise _fail(file, group, "Morris designs need at least two parameters")
     if kind == "sobol":
         second = design.setdefault("calc_second_order", False)
         if not isinstance(second, bool):
@@ -263,6 +372,15 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
             raise _fail(file, "design.num_levels", f"expected an even integer >= 2, got {num_levels!r}")
     elif "num_levels" in design:
         raise _fail(file, "design.num_levels", "applies to Morris designs only")
+
+    levers: tuple[Lever, ...] = ()
+    policies: tuple[Policy, ...] = ()
+    robust: tuple[tuple[str, Any], ...] = ()
+    if robust_spec:
+        catalogue = catalogues[scenarios[0]]
+        levers = _parse_levers(file, raw["levers"], catalogue, parameters_raw)
+        policies = _parse_policies(file, raw, levers, catalogue)
+        robust = tuple(sorted(_parse_robust_options(file, raw.get("robust", {})).items()))
 
     sources = raw.get("sources", [])
     if isinstance(sources, str):
@@ -278,6 +396,9 @@ def load_sweep_spec(source: str | Path | dict, *, known_paths=None) -> SweepSpec
         description=str(raw.get("description", "") or ""),
         sources=tuple(str(s) for s in sources or []),
         file=file,
+        levers=levers,
+        policies=policies,
+        robust=robust,
     )
 
 
@@ -357,3 +478,162 @@ def _parse_parameter(file, key, path, value, info) -> ParameterRange:
     if levels is not None:
         _positive_int(levels, file, f"{key}.levels", "grid points across the range")
     return ParameterRange(path=path, lo=float(lo), hi=float(hi), levels=levels, kind=kind)
+
+
+def _check_value(file, key, value, info) -> Any:
+    """One lever value a policy sets: of the parameter's kind and inside its domain; returned cast to the kind."""
+    kind = str(getattr(info, "kind", "float") or "float")
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise _fail(file, key, f"expected true or false for a boolean parameter, got {value!r}")
+        return bool(value)
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(file, key, f"expected an integer, got {value!r}")
+    elif not _is_number(value):
+        raise _fail(file, key, f"expected a number, got {value!r}")
+    lo, hi = getattr(info, "lo", None), getattr(info, "hi", None)
+    if _is_number(lo) and _is_number(hi) and not (lo <= value <= hi):
+        raise _fail(file, key, f"{value} is outside the parameter's domain [{lo}, {hi}]")
+    return int(value) if kind == "int" else float(value)
+
+
+def _known_path(file, key, path, catalogue) -> Any:
+    if path not in catalogue:
+        suggestion = did_you_mean(path, catalogue) or "; see `escalation schema` for the paths"
+        raise _fail(file, key, f"unknown parameter path{suggestion}")
+    return catalogue[path]
+
+
+def _parse_levers(file, levers_raw, catalogue, uncertainties: dict) -> tuple[Lever, ...]:
+    """The ``levers:`` mapping: path -> ``{}`` (set by the named policies), ``{values: [...]}`` or ``{lo, hi, levels}``."""
+    if not isinstance(levers_raw, dict) or not levers_raw:
+        raise _fail(file, "levers", "expected a mapping of dotted parameter paths to {} (set by the policies), "
+                                    "{values: [...]} or {lo: A, hi: B, levels: N}")
+    levers = []
+    for path, value in levers_raw.items():
+        key = f"levers.{path}"
+        info = _known_path(file, key, path, catalogue)
+        if path in uncertainties:
+            raise _fail(file, key, "is also listed under uncertainties; a parameter is either a lever (the policy "
+                                   "sets it) or an uncertainty (the design samples it), not both")
+        kind = str(getattr(info, "kind", "float") or "float")
+        default = getattr(info, "default", None)
+        default = bool(default) if kind == "bool" else (int(default) if kind == "int" else float(default))
+        choices = None
+        if value is not None and value != {}:
+            choices = _parse_parameter(file, key, path, value, info)
+        levers.append(Lever(path=path, kind=kind, default=default, choices=choices))
+    return tuple(levers)
+
+
+def _lever_choices(lever: Lever) -> list:
+    """The values a grid policy takes for a lever: its list, or ``levels`` points across its range (default 3)."""
+    import numpy as np
+
+    choices = lever.choices
+    if not choices.is_range:
+        return list(choices.values)
+    if choices.lo == choices.hi:
+        points = [choices.lo]
+    else:
+        points = [float(v) for v in np.round(np.linspace(choices.lo, choices.hi, choices.levels or 3), 12)]
+    if lever.kind == "int":
+        points = list(dict.fromkeys(int(round(v)) for v in points))
+    return points
+
+
+def _short(path: str, paths: list[str]) -> str:
+    tail = path.rsplit(".", 1)[-1]
+    return tail if sum(p.rsplit(".", 1)[-1] == tail for p in paths) == 1 else path
+
+
+def _parse_policies(file, raw, levers: tuple[Lever, ...], catalogue) -> tuple[Policy, ...]:
+    """The named policies of ``policies:``, or, without it, the grid of every lever's values."""
+    paths = [lever.path for lever in levers]
+    defaults = {lever.path: lever.default for lever in levers}
+    policies: list[Policy] = []
+    if "policies" in raw:
+        policies_raw = raw["policies"]
+        if policies_raw is None or (isinstance(policies_raw, (dict, list)) and not policies_raw):
+            raise _fail(file, "policies", "expected at least one policy (a mapping of policy names to {lever path: "
+                                          "value}); leave `policies` out to take every combination of the levers' values")
+        if not isinstance(policies_raw, dict):
+            raise _fail(file, "policies", f"expected a mapping of policy names to {{lever path: value}}, got "
+                                          f"{type(policies_raw).__name__}")
+        for name, setting in policies_raw.items():
+            key = f"policies.{name}"
+            if not isinstance(name, str) or not POLICY_NAME.match(name):
+                raise _fail(file, key, "expected a policy name of 1-100 letters, digits, '_' or '-'")
+            if setting is None:
+                setting = {}
+            if not isinstance(setting, dict):
+                raise _fail(file, key, f"expected a mapping of lever paths to values ({{}} for the scenario's own), "
+                                       f"got {setting!r}")
+            values = dict(defaults)
+            for path, value in setting.items():
+                if path not in defaults:
+                    hint = did_you_mean(path, paths)
+                    where = "an uncertainty" if path in (raw.get("uncertainties") or {}) else "not a lever"
+                    raise _fail(file, f"{key}.{path}", f"{where}{hint}; a policy sets only the parameters listed "
+                                                       f"under `levers`")
+                lever = levers[paths.index(path)]
+                checked = _check_value(file, f"{key}.{path}", value, catalogue[path])
+                choices = lever.choices
+                if choices is not None and not choices.is_range and checked not in choices.values:
+                    raise _fail(file, f"{key}.{path}", f"{value!r} is not one of the lever's values {list(choices.values)}")
+                if choices is not None and choices.is_range and not isinstance(checked, bool) and \
+                        not (choices.lo <= checked <= choices.hi):
+                    raise _fail(file, f"{key}.{path}", f"{value} is outside the lever's range [{choices.lo}, {choices.hi}]")
+                values[path] = checked
+            policies.append(Policy(name=name, values=tuple((p, values[p]) for p in paths), named=tuple(setting)))
+    else:
+        import itertools
+
+        for lever in levers:
+            if lever.choices is None:
+                raise _fail(file, f"levers.{lever.path}", "expected {values: [...]} or {lo, hi, levels} (without "
+                                                          "`policies`, every combination of the levers' values is a policy)")
+        axes = [_lever_choices(lever) for lever in levers]
+        count = 1
+        for axis in axes:
+            count *= len(axis)
+        if count > MAX_POLICIES:
+            raise _fail(file, "levers", f"{count:,} combinations of lever values; at most {MAX_POLICIES:,} policies")
+        for combination in itertools.product(*axes):
+            name = ",".join(f"{_short(p, paths)}={v:g}" if _is_number(v) else f"{_short(p, paths)}={v}"
+                            for p, v in zip(paths, combination))
+            policies.append(Policy(name=name, values=tuple(zip(paths, combination)), named=tuple(paths)))
+    if len(policies) > MAX_POLICIES:
+        raise _fail(file, "policies", f"{len(policies):,} policies; at most {MAX_POLICIES:,}")
+    seen: dict[tuple, str] = {}
+    for policy in policies:
+        signature = tuple(repr(v) for _, v in policy.values)
+        if signature in seen:
+            raise _fail(file, f"policies.{policy.name}", f"sets the same lever values as policy {seen[signature]!r}")
+        seen[signature] = policy.name
+    return tuple(policies)
+
+
+def _parse_robust_options(file, options) -> dict[str, Any]:
+    """``robust: {threshold, percentile, criterion}`` with defaults filled in."""
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise _fail(file, "robust", f"expected a mapping with keys {sorted(_ROBUST_OPTIONS)}, got {options!r}")
+    unknown = sorted(set(options) - set(_ROBUST_OPTIONS))
+    if unknown:
+        raise _fail(file, f"robust.{unknown[0]}", f"unknown option{did_you_mean(unknown[0], _ROBUST_OPTIONS)}; "
+                                                  f"expected one of {sorted(_ROBUST_OPTIONS)}")
+    merged = dict(_ROBUST_OPTIONS, **options)
+    threshold = merged["threshold"]
+    if not _is_number(threshold) or not 0 < threshold < 1:
+        raise _fail(file, "robust.threshold", f"expected a probability strictly between 0 and 1, got {threshold!r}")
+    percentile = merged["percentile"]
+    if not _is_number(percentile) or not 0 <= percentile <= 100:
+        raise _fail(file, "robust.percentile", f"expected a percentile from 0 to 100, got {percentile!r}")
+    criterion = merged["criterion"]
+    if criterion not in ROBUST_STATISTICS:
+        raise _fail(file, "robust.criterion", f"unknown statistic {criterion!r}{did_you_mean(str(criterion), ROBUST_STATISTICS)}; "
+                                              f"expected one of {list(ROBUST_STATISTICS)}")
+    return {"threshold": float(threshold), "percentile": float(percentile), "criterion": criterion}
