@@ -124,3 +124,64 @@ def test_between_point_test_separates_signal_from_noise():
     assert between_point_p_value(signal, "y") < 1e-6
     assert between_point_p_value(noise, "y") > 0.05
     assert replicate_noise(noise, "y") == pytest.approx(1.0 / 100, rel=0.2)
+
+
+# --- Indices that cannot be read as results: flagged in the data and drawn greyed in the chart ----------------
+
+from analysis.stats.sensitivity import NEGATIVE, NO_INTERVAL, TOTAL_BELOW_FIRST, flag_usable, usable_note
+
+
+def index_table(rows):
+    return pd.DataFrame(rows, columns=["parameter", "index", "value", "conf"])
+
+
+def test_flag_usable_marks_negative_and_inverted_indices_with_their_reason():
+    table = flag_usable(index_table([
+        ("fine", "S1", 0.30, 0.05), ("fine", "ST", 0.40, 0.05),
+        ("about_zero", "S1", -0.03, 0.05), ("about_zero", "ST", 0.01, 0.04),    # negative within its interval
+        ("negative", "S1", -0.05, 0.04), ("negative", "ST", -0.07, 0.05),      # beyond: both
+        ("inverted", "S1", 0.50, 0.05), ("inverted", "ST", 0.20, 0.05),        # ST + conf < S1 - conf
+        ("touching", "S1", 0.30, 0.05), ("touching", "ST", 0.20, 0.05),        # intervals meet: usable
+        ("no_interval", "S1", 0.10, np.nan),
+    ])).set_index(["parameter", "index"])
+    assert table["usable"].to_dict() == {
+        ("fine", "S1"): True, ("fine", "ST"): True, ("about_zero", "S1"): True, ("about_zero", "ST"): True,
+        ("negative", "S1"): False, ("negative", "ST"): False, ("inverted", "S1"): False,
+        ("inverted", "ST"): False, ("touching", "S1"): True, ("touching", "ST"): True,
+        ("no_interval", "S1"): False}
+    assert table.loc[("negative", "ST"), "reason"] == NEGATIVE
+    assert table.loc[("inverted", "S1"), "reason"] == TOTAL_BELOW_FIRST
+    assert table.loc[("no_interval", "S1"), "reason"] == NO_INTERVAL
+    assert (table.loc[table["usable"], "reason"] == "").all()
+    note = usable_note(table.reset_index())
+    assert note.startswith("5 of 11 indices are not usable") and "inverted ST" in note and "about_zero" not in note
+    assert usable_note(table.reset_index().query("parameter == 'fine'")) == ""
+
+
+def test_estimators_return_the_usable_flags_and_a_working_estimator_passes_them():
+    # Ishigami at N = 1024: the Saltelli estimator works, so every index is usable (the flags' logic itself is
+    # tested on the constructed table above); RBD-FAST and the factorial decomposition carry the flags too
+    X = sobol_sample.sample(PROBLEM, 1024, calc_second_order=False, seed=1)
+    good = sobol_indices(PROBLEM, ishigami(X), calc_second_order=False, seed=0)
+    assert {"usable", "reason"} <= set(good.columns) and good["usable"].all() and (good["reason"] == "").all()
+    sample = np.random.default_rng(0).uniform(-np.pi, np.pi, (2000, 3))
+    assert rbd_fast_indices(PROBLEM, sample, ishigami(sample))["usable"].all()
+    factorial = factorial_indices(grid_worlds(lambda a, b: a + 2 * b), ["a", "b"], "y")
+    assert factorial["usable"].all()
+
+
+def test_sensitivity_chart_greys_and_hatches_unusable_indices_and_says_why():
+    from analysis.report.sweep_charts import sensitivity_figure
+
+    table = index_table([("a", "S1", 0.3, 0.05), ("a", "ST", 0.4, 0.05),
+                         ("b", "S1", -0.2, 0.05), ("b", "ST", 0.1, 0.05)])
+    figure = sensitivity_figure(table, "test")
+    ax = figure.axes[0]
+    hatched = [p for p in ax.patches if p.get_gid() == "not-usable"]
+    assert len(hatched) == 1 and hatched[0].get_hatch() == "///"
+    assert hatched[0].get_width() == pytest.approx(-0.2)
+    notes = [t.get_text() for t in figure.texts if t.get_gid() == "usable-note"]
+    assert len(notes) == 1 and "b S1" in notes[0].replace("\n", " ") and NEGATIVE in notes[0].replace("\n", " ")
+    assert "not usable (see note)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    clean = sensitivity_figure(table[table["parameter"] == "a"], "test")
+    assert not [p for p in clean.axes[0].patches if p.get_gid() == "not-usable"] and not clean.texts

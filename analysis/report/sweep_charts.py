@@ -42,7 +42,10 @@ def sweep_heatmap(cells: pd.DataFrame, x: str, y: str, units: dict | None = None
     grid = cells.pivot_table(index="y_bin", columns="x_bin", values="share", aggfunc="first").reindex(index=ys, columns=xs)
     figure = _figure(max(7.5, 1.0 + 0.95 * len(xs)), max(5.0, 1.8 + 0.55 * len(ys)))
     ax = figure.subplots()
-    vmax = max(float(np.nanmax(grid.to_numpy())) if grid.notna().any().any() else 0.0, threshold * 2, 0.01)
+    # the colour scale fits the cells shown (0 to the largest share), so small shares are not all one dark
+    # colour; the threshold is read from each cell's verdict mark, not from the colour
+    vmax = float(np.nanmax(grid.to_numpy())) if grid.notna().any().any() else 0.0
+    vmax = vmax if vmax > 0 else 0.01
     image = ax.imshow(grid.to_numpy() * 100, origin="lower", aspect="auto", cmap=palette.CONTINUOUS_CMAP,
                       vmin=0, vmax=vmax * 100)
     marks = {"holds": "\u2713", "fails": "\u2717", "inconclusive": "?"}
@@ -58,7 +61,12 @@ def sweep_heatmap(cells: pd.DataFrame, x: str, y: str, units: dict | None = None
     ax.set_xlabel(_parameter_label(x, units))
     ax.set_ylabel(_parameter_label(y, units))
     colorbar = figure.colorbar(image, ax=ax)
-    colorbar.set_label(f"P({event_label}) (%)")
+    colorbar.set_label(f"P({event_label}) (%), scale fitted to these cells")
+    if threshold <= vmax:
+        colorbar.ax.axhline(threshold * 100, color="white", lw=1.5)
+        colorbar.ax.annotate(f"{threshold:.0%}", (0.5, threshold * 100), xycoords=("axes fraction", "data"),
+                             xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                             color="white")
     ax.set_title(f"P({event_label}) over {x} and {y}\n"
                  f"cell: share [95 % interval] (%), worlds n, verdict: \u2713 upper bound < {threshold:.0%},\n"
                  f"\u2717 lower bound > {threshold:.0%}, ? inconclusive (other parameters pooled)", fontsize=10)
@@ -109,29 +117,65 @@ def sweep_lines(binned: pd.DataFrame, units: dict | None = None, threshold: floa
 
 @_styled
 def sensitivity_figure(indices: pd.DataFrame, title: str) -> Figure:
-    """Horizontal bars of sensitivity indices with confidence intervals.
+    """Horizontal bars of sensitivity indices with confidence intervals; unusable indices greyed and hatched.
+
+    Indices that ``analysis.stats.sensitivity.flag_usable`` marks as not usable (negative beyond their
+    interval, a total index below the first-order one beyond their intervals, no interval) are drawn as grey
+    hatched bars, not in their index's colour, and a note under the axes names them and why: they are the
+    estimator failing, not results.
 
     Args:
-        indices: rows ``parameter``, ``index`` (e.g. S1, ST, delta), ``value``, ``conf`` (half-width).
+        indices: rows ``parameter``, ``index`` (e.g. S1, ST, delta), ``value``, ``conf`` (half-width), and
+            optionally ``usable`` and ``reason`` (computed here when absent).
         title: what output the indices are of and by which method.
     """
+    from analysis.stats.sensitivity import flag_usable, usable_note
+
+    if "usable" not in indices.columns:
+        indices = flag_usable(indices)
     parameters = list(dict.fromkeys(indices.sort_values("value", ascending=False)["parameter"]))
     kinds = list(dict.fromkeys(indices["index"]))
     colors = [palette.OKABE_ITO["blue"], palette.OKABE_ITO["orange"], palette.OKABE_ITO["bluish_green"]]
-    figure = _figure(9, 1.5 + 0.42 * len(parameters) * max(1, len(kinds)) ** 0.5)
+    note = usable_note(indices)
+    figure = _figure(9, 1.5 + 0.42 * len(parameters) * max(1, len(kinds)) ** 0.5 + (0.9 if note else 0.0))
     ax = figure.subplots()
     height = 0.8 / len(kinds)
     y = np.arange(len(parameters))[::-1]
     for k, kind in enumerate(kinds):
         part = indices[indices["index"] == kind].set_index("parameter").reindex(parameters)
-        ax.barh(y + (len(kinds) / 2 - k - 0.5) * height, part["value"], height=height, xerr=part["conf"],
-                color=colors[k % len(colors)], capsize=2, label=kind, error_kw={"lw": 1})
+        usable = part["usable"].fillna(True).astype(bool).to_numpy()
+        color = colors[k % len(colors)]
+        bars = ax.barh(y + (len(kinds) / 2 - k - 0.5) * height, part["value"], height=height, xerr=part["conf"],
+                       color=[color if ok else palette.LIGHT_GREY for ok in usable], capsize=2, label=kind,
+                       error_kw={"lw": 1})
+        for bar, ok in zip(bars, usable):
+            if not ok:
+                bar.set_hatch("///")
+                bar.set_edgecolor(palette.GREY)
+                bar.set_gid("not-usable")
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, parameters)
     ax.set_xlabel("index value (share of the output's variance)")
-    ax.legend(loc="lower right", frameon=True)
+    handles, names = ax.get_legend_handles_labels()
+    if note:
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(facecolor=palette.LIGHT_GREY, edgecolor=palette.GREY, hatch="///"))
+        names.append("not usable (see note)")
+        lines = _wrap(note, 130)
+        figure.text(0.01, 0.005, "\n".join(lines), fontsize=7.5, va="bottom", ha="left", color="black",
+                    gid="usable-note")
+        bottom = 0.02 + 0.11 * len(lines) / figure.get_figheight()  # ~0.11 in per line of 7.5 pt text
+        figure.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
+    ax.legend(handles, names, loc="lower right", frameon=True)
     ax.set_title(title, fontsize=10)
     return figure
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width)
 
 
 @_styled
@@ -175,7 +219,8 @@ def prim_trajectory_figure(trajectory: pd.DataFrame, chosen: int | None = None,
 
 @_styled
 def prim_boxes_figure(boxes: list, ranges: dict[str, tuple[float, float]], units: dict | None = None,
-                      target_label: str = "confrontation", base_rate: float | None = None) -> Figure:
+                      target_label: str = "confrontation", base_rate: float | None = None,
+                      threshold: float | None = None) -> Figure:
     """The PRIM boxes' limits on each restricted parameter, drawn within the parameter's full range.
 
     Args:
@@ -184,7 +229,11 @@ def prim_boxes_figure(boxes: list, ranges: dict[str, tuple[float, float]], units
         units: {parameter: unit}.
         target_label: what the target worlds are.
         base_rate: the target's share over all worlds (for the title).
+        threshold: the thesis threshold; when given, each box's legend entry ends with its verdict against it
+            (``analysis.stats.prim.break_verdict``: break, possible break, not a break).
     """
+    from analysis.stats.prim import break_verdict
+
     parameters = list(dict.fromkeys(p for box in boxes for p in box.limits))
     figure = _figure(9.5, 1.8 + 0.5 * max(1, len(parameters)) * max(1, len(boxes)) ** 0.5)
     ax = figure.subplots()
@@ -203,6 +252,7 @@ def prim_boxes_figure(boxes: list, ranges: dict[str, tuple[float, float]], units
             offset = (len(boxes) / 2 - b - 0.5) * height
             ax.barh(yi + offset, right - left, left=left, height=height, color=colors[b % len(colors)],
                     label=f"box {b + 1}: coverage {box.coverage:.1%}, density {box.density:.1%} (mass {box.mass:.1%})"
+                    + (f": {break_verdict(box, threshold)} at {threshold:.0%}" if threshold is not None else "")
                     if yi == y[[parameters.index(p) for p in box.limits][0]] else None)
             ax.annotate(f"{lo:.3g} \u2013 {hi:.3g}", (right, yi + offset), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=8)

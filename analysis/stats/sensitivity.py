@@ -77,7 +77,8 @@ def sobol_indices(problem: dict, Y: np.ndarray, calc_second_order: bool | None =
         noise_variance: variance of each output due to finite replicates (0 for a deterministic model).
 
     Returns:
-        Rows ``parameter``, ``index`` (S1 or ST), ``value``, ``conf`` (half-width of the 95 % interval).
+        Rows ``parameter``, ``index`` (S1 or ST), ``value``, ``conf`` (half-width of the 95 % interval),
+        ``usable`` and ``reason`` (:func:`flag_usable`).
 
     Raises:
         ValueError: the sample size does not fit, or the noise is as large as the variance.
@@ -100,7 +101,62 @@ def sobol_indices(problem: dict, Y: np.ndarray, calc_second_order: bool | None =
     for name, s1, s1c, st, stc in zip(problem["names"], S1, S1_conf, ST, ST_conf):
         rows.append({"parameter": name, "index": "S1", "value": float(s1), "conf": float(s1c)})
         rows.append({"parameter": name, "index": "ST", "value": float(st), "conf": float(stc)})
-    return pd.DataFrame(rows)
+    return flag_usable(pd.DataFrame(rows))
+
+
+NEGATIVE = "negative beyond its interval"
+TOTAL_BELOW_FIRST = "total index below the first-order index beyond their intervals"
+NO_INTERVAL = "no interval"
+
+
+def flag_usable(indices: pd.DataFrame) -> pd.DataFrame:
+    """The indices with ``usable`` (bool) and ``reason`` columns: whether each can be read as a result.
+
+    An index is not usable when its estimator has visibly failed on these data (a rare event, too few
+    replicates, too small a sample): it is negative beyond its 95 % interval (a variance share cannot be
+    negative), or it is an S1 or ST of a parameter whose total index lies below its first-order index beyond
+    both intervals (ST >= S1 by definition), or it has no interval. A negative index whose interval reaches 0
+    is usable: it reads as "about 0". The reason is "" for a usable index, else the failures joined by "; ".
+
+    Args:
+        indices: rows ``parameter``, ``index`` (S1, ST, ...), ``value``, ``conf`` (half-width).
+
+    Returns:
+        A copy with the two columns added (replaced if present).
+    """
+    table = indices.drop(columns=["usable", "reason"], errors="ignore").copy()
+    value, conf = table["value"].to_numpy(dtype=float), table["conf"].to_numpy(dtype=float)
+    reasons: list[list[str]] = [[] for _ in range(len(table))]
+    for i in range(len(table)):
+        if not np.isfinite(conf[i]) or not np.isfinite(value[i]):
+            reasons[i].append(NO_INTERVAL)
+        elif value[i] + conf[i] < 0:
+            reasons[i].append(NEGATIVE)
+    kinds = table["index"].to_numpy()
+    names = table["parameter"].to_numpy()
+    for name in dict.fromkeys(names):
+        s1 = np.flatnonzero((names == name) & (kinds == "S1"))
+        st = np.flatnonzero((names == name) & (kinds == "ST"))
+        if len(s1) and len(st):
+            i, j = s1[0], st[0]
+            if value[j] + conf[j] < value[i] - conf[i]:
+                reasons[i].append(TOTAL_BELOW_FIRST)
+                reasons[j].append(TOTAL_BELOW_FIRST)
+    table["usable"] = [not r for r in reasons]
+    table["reason"] = ["; ".join(r) for r in reasons]
+    return table
+
+
+def usable_note(indices: pd.DataFrame) -> str:
+    """One sentence naming the indices that are not usable, or "" when all are (see :func:`flag_usable`)."""
+    table = indices if "usable" in indices.columns else flag_usable(indices)
+    bad = table[~table["usable"].astype(bool)]
+    if bad.empty:
+        return ""
+    items = [f"{row.parameter} {row.index} ({row.reason})" for row in bad.itertuples()]
+    return (f"{len(bad)} of {len(table)} indices are not usable as results and are drawn hatched in grey: "
+            + ", ".join(items) + ". The estimator has failed for them on these data (a rare outcome or too few "
+            "worlds per point); read them as noise, not as effects.")
 
 
 def rbd_fast_indices(problem: dict, X: np.ndarray, Y: np.ndarray, seed: int = 0) -> pd.DataFrame:
@@ -113,12 +169,12 @@ def rbd_fast_indices(problem: dict, X: np.ndarray, Y: np.ndarray, seed: int = 0)
         seed: bootstrap seed.
 
     Returns:
-        Rows ``parameter``, ``index`` (S1), ``value``, ``conf``.
+        Rows ``parameter``, ``index`` (S1), ``value``, ``conf``, ``usable``, ``reason``.
     """
     result = salib_rbd_fast.analyze(problem, np.asarray(X, dtype=float), np.asarray(Y, dtype=float),
                                     conf_level=0.95, seed=seed)
-    return pd.DataFrame([{"parameter": name, "index": "S1", "value": float(s1), "conf": float(s1c)}
-                         for name, s1, s1c in zip(problem["names"], result["S1"], result["S1_conf"])])
+    return flag_usable(pd.DataFrame([{"parameter": name, "index": "S1", "value": float(s1), "conf": float(s1c)}
+                                     for name, s1, s1c in zip(problem["names"], result["S1"], result["S1_conf"])]))
 
 
 def is_full_factorial(points: pd.DataFrame, parameters: list[str]) -> bool:
@@ -193,7 +249,7 @@ def factorial_indices(worlds: pd.DataFrame, parameters: list[str], output: str, 
         significance: level of the ANOVA test that the point means differ at all.
 
     Returns:
-        Rows ``parameter``, ``index`` (S1 or ST), ``value``, ``conf``.
+        Rows ``parameter``, ``index`` (S1 or ST), ``value``, ``conf``, ``usable``, ``reason``.
 
     Raises:
         ValueError: if the point means do not vary beyond replicate noise (ANOVA p > ``significance``).
@@ -226,7 +282,7 @@ def factorial_indices(worlds: pd.DataFrame, parameters: list[str], output: str, 
     for i, name in enumerate(parameters):
         rows.append({"parameter": name, "index": "S1", "value": float(first[i]), "conf": float(conf_first[i])})
         rows.append({"parameter": name, "index": "ST", "value": float(total[i]), "conf": float(conf_total[i])})
-    return pd.DataFrame(rows)
+    return flag_usable(pd.DataFrame(rows))
 
 
 def problem_from_ranges(ranges: dict[str, tuple[float, float]]) -> dict:
