@@ -246,3 +246,94 @@ def test_charts_take_the_frames_the_python_api_returns(outcomes, series):
     render(charts.fan_chart(series.drop(columns="label").assign(scenario=series["label"])))
     with pytest.raises(ValueError, match="'label' or a 'scenario' column"):
         charts.fan_chart(series.drop(columns="label"))
+
+
+# -- outputs that never mislead (issue 14) ----------------------------------------------------------------
+
+def scripted_rows(label: str, *rows) -> pd.DataFrame:
+    """Scripted history rows (label, day, action, killed) as sections.scripted_history builds them."""
+    return pd.DataFrame([{"label": label, "day": d, "action": a, "killed": k} for d, a, k in rows])
+
+
+def shaded_spans(ax) -> list[tuple[float, float]]:
+    """x extents of the axvspan patches of the scripted-history colour."""
+    spans = []
+    for patch in ax.patches:
+        if to_hex(patch.get_facecolor()) == charts.SCRIPTED_COLOR:
+            left, width = patch.get_x(), patch.get_width()  # axvspan draws a Rectangle in data x
+            spans.append((round(float(left), 1), round(float(left + width), 1)))
+    return spans
+
+
+def test_scripted_days_select_by_label_and_kind():
+    rows = pd.concat([scripted_rows("crisis", (87, "attack", 1), (89, "strike_militia", 0), (91, "siege", 0),
+                                    (94, "leader_killing", 3)),
+                      scripted_rows("talks", (20, "attack", 0))], ignore_index=True)
+    assert charts.scripted_days(rows, "crisis") == [87, 89, 91, 94]
+    assert charts.scripted_days(rows, "crisis", "us_strike") == [89]
+    assert charts.scripted_days(rows, "crisis", "us_killed") == [87]
+    assert charts.scripted_days(rows, "talks", "us_killed") == []  # an attack that killed nobody
+    assert charts.scripted_days(None, "crisis") == [] and charts.scripted_days(rows, "baseline") == []
+    assert charts._stretches([87, 89, 91, 94, 200]) == [(87, 94), (200, 200)]
+
+
+def test_fan_chart_shades_scripted_history_only_in_its_panel(series):
+    scripted = scripted_rows("hawkish", (30, "attack", 1), (33, "strike_militia", 0), (60, "leader_killing", 3))
+    figure = charts.fan_chart(series, scripted=scripted)
+    render(figure)
+    baseline, hawkish = figure.axes[0], figure.axes[1]
+    assert shaded_spans(baseline) == []
+    assert sorted(shaded_spans(hawkish)) == [(29.5, 33.5), (59.5, 60.5)]
+    assert "scripted history" in " ".join(t.get_text() for t in hawkish.texts)
+    assert any("scripted history" in t.get_text() for legend in figure.legends for t in legend.get_texts())
+    unmarked = charts.fan_chart(series)
+    assert not any("scripted" in t.get_text() for legend in unmarked.legends for t in legend.get_texts())
+
+
+def test_survival_curves_mark_scripted_strikes_and_deaths_by_kind(outcomes):
+    scripted = scripted_rows("hawkish", (40, "strike_militia", 0), (35, "attack", 2), (50, "siege", 0))
+    figure = charts.time_to_event_figure(outcomes, scripted=scripted)
+    render(figure)
+    strike_panel, killed_panel = visible_axes(figure)
+    assert shaded_spans(strike_panel) == [(39.5, 40.5)]  # the siege is not a strike
+    assert shaded_spans(killed_panel) == [(34.5, 35.5)]
+    assert any("scripted history" in t.get_text() for legend in figure.legends for t in legend.get_texts())
+
+
+def test_outcome_share_panels_share_one_axis(outcomes):
+    """The quiet panel ran 0-1 % while the others ran 0-100 %: now every panel has the same x axis."""
+    shares = stats.outcome_shares(outcomes, by="label")
+    figure = charts.outcome_shares_figure(shares, threshold=0.05)
+    render(figure)
+    limits = {ax.get_xlim() for ax in figure.axes}
+    assert len(limits) == 1
+    assert all(ax.get_xscale() == "symlog" for ax in figure.axes)
+    right = limits.pop()[1]
+    assert right >= shares["upper"].max() * 100  # every interval fits
+    rare = shares.assign(share=shares["share"] / 100, lower=shares["lower"] / 100, upper=shares["upper"] / 100)
+    small = charts.outcome_shares_figure(rare, threshold=0.05)
+    assert small.axes[0].get_xlim()[1] == pytest.approx(10.0)  # fits the data and the 5 % threshold line
+
+
+@pytest.mark.parametrize("scale", [0.02, 1.0])
+def test_heatmap_colour_scale_fits_the_cells_shown(sweep, scale):
+    x, y = "quds_force.leash_strength", "united_states.strike_threshold"
+    cells = sweepstats.cell_table(sweep, x, y, threshold=0.05)
+    cells = cells.assign(share=cells["share"] * scale)
+    figure = sweep_charts.sweep_heatmap(cells, x, y, threshold=0.05)
+    render(figure)
+    image = figure.axes[0].images[0]
+    assert image.norm.vmin == 0
+    assert image.norm.vmax == pytest.approx(cells["share"].max() * 100)
+    # at 2 % of the planted shares every cell is below 1 %, and the colours still spread over the whole map
+    colours = {tuple(np.round(image.cmap(image.norm(v)), 3)) for v in cells["share"] * 100}
+    assert len(colours) > 3
+
+
+def test_level_shares_mark_scripted_days_with_dotted_lines(series):
+    scripted = scripted_rows("baseline", (30, "attack", 1), (33, "strike_militia", 0))
+    figure = charts.level_share_figure(series, scripted=scripted)
+    render(figure)
+    dotted = [line.get_xdata()[0] for line in figure.axes[0].lines if line.get_linestyle() == ":"]
+    assert dotted == [30, 33] and not [l for l in figure.axes[1].lines if l.get_linestyle() == ":"]
+    assert "scripted history" in " ".join(t.get_text() for t in figure.axes[0].texts)

@@ -9,11 +9,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.runs.store import part_name, write_parquet_atomic
 from analysis.stats.intervals import proportion_interval
 from analysis.stats.paths import (
-    ARROW, NO_EVENTS, PATH_COLUMNS, STEPS, TABLE_COLUMNS, path_table, world_paths,
+    ALL_CLASSES, ARROW, NO_EVENTS, NO_EVENTS_REPORT, PATH_COLUMNS, STEPS, TABLE_COLUMNS, path_table, world_paths,
 )
 from sim.runner import simulate
 from sim.scenario import load_scenario, validate_scenario
@@ -53,7 +55,7 @@ def attack(day, killed=1, scripted=False, **kw):
 def path_of(rows, outcome="contained_exchange", world=0):
     events = pd.DataFrame(rows)
     outcomes = pd.DataFrame({"world": [world], "outcome": [outcome]})
-    paths = world_paths(events, outcomes)
+    paths = world_paths(events, outcomes, ALL_CLASSES)
     assert list(paths.columns) == list(PATH_COLUMNS) and len(paths) == 1
     return paths.iloc[0]
 
@@ -270,6 +272,137 @@ def test_a_hawkish_us_batch():
     assert paths["first_step"].str.contains("Quds Force commander").any()
 
 
+# -- every other class: crisis without a direct strike, provocation, quiet --------------------------------
+
+def hit(day, killed=0, wounded=0, rung=None, scripted=False, actor="kataib_hezbollah", **kw):
+    """A militia attack with its casualties and rung (rung 1: a harmless roadside bomb)."""
+    rung = rung if rung is not None else (3 if killed or wounded else 2)
+    return {**ev(day, actor, "attack", "base_iraq", killed=killed, intended=rung, scripted=scripted, **kw),
+            "wounded": wounded, "rung": rung}
+
+
+def act(day, actor, action, target="", rung=0, scripted=False, killed=0, **kw):
+    return {**ev(day, actor, action, target, killed=killed, scripted=scripted, **kw), "wounded": 0, "rung": rung}
+
+
+def full(rows):
+    """Rows with ``wounded`` and ``rung`` everywhere (as the store writes them)."""
+    defaults = {"attack": 2, "strike_militia": 4, "leader_killing": 5, "direct_strike": 6, "siege": 1}
+    return [{"wounded": 0, "rung": defaults.get(r["action"], 0), **r} for r in rows]
+
+
+def test_provocation_milestones_in_the_order_they_came_with_their_days():
+    row = path_of(full([hit(3), hit(20, wounded=2), act(25, "united_states", "strike_militia", "kataib_hezbollah", 4),
+                        hit(40, killed=1), hit(41, killed=2)]), outcome="provocation")
+    assert row["path"] == ARROW.join(["militia attacks begin", "militia attack wounds Americans",
+                                      "US strikes militia sites", "militia attack kills Americans"])
+    assert row["step_days"] == (3, 20, 25, 40) and row["rounds"] == 0 and row["first_step"] == "militia attacks begin"
+    pressure = path_of(full([hit(3), act(9, "united_states", "strike_militia", "badr", 4), hit(30, killed=1)]),
+                       outcome="provocation")
+    assert pressure["path"] == ARROW.join(["militia attacks begin", "US strikes militia sites from pressure",
+                                           "militia attack kills Americans"])
+    first_dead = path_of(full([hit(5, killed=1, scripted=True), hit(9)]), outcome="provocation")
+    assert first_dead["path"] == "militia attack kills Americans (scripted)" and first_dead["first_step_scripted"]
+    assert first_dead["step_days"] == (5,)
+
+
+def test_quiet_worlds_harass_or_only_threaten():
+    harassed = path_of(full([act(4, "kataib_hezbollah", "threat", "united_states"), hit(12, rung=1),
+                             act(15, "kataib_hezbollah", "siege", "embassy", 1)]), outcome="quiet")
+    assert harassed["path"] == STEPS["harassment"] and harassed["step_days"] == (12,)
+    threats = path_of(full([act(4, "kataib_hezbollah", "threat", "united_states")]), outcome="quiet")
+    assert threats["path"] == STEPS["threats_only"] and threats["step_days"] == (None,)
+
+
+def test_crisis_by_leader_killing_and_irans_answer_or_none():
+    commander = path_of(full([hit(40, killed=2), quds(45), ev(48, "iran", "proxy_surge", "militias")]),
+                        outcome="crisis")
+    assert commander["path"] == ARROW.join(["militia attack kills Americans", "US kills the Quds Force commander",
+                                            "Iran's proxy surge"])
+    assert commander["step_days"] == (40, 45, 48)
+    silent = path_of(full([quds(94, scripted=True), ev(130, "iran", "no_direct_answer", "united_states")]),
+                     outcome="crisis")  # an answer 36 days later is not the answer to this killing
+    assert silent["path"] == ARROW.join([QUDS, STEPS["no_iranian_answer"]]) and silent["step_days"] == (94, None)
+    militia = path_of(full([hit(10), act(60, "united_states", "leader_killing", "badr", 5, killed=1)]),
+                      outcome="crisis")
+    assert militia["path"] == "US kills a militia leader from pressure" and militia["step_days"] == (60,)
+    # Muhandis and Soleimani on one day: the commander is the step
+    both = path_of(full([act(94, "united_states", "leader_killing", "kataib_hezbollah", 5, scripted=True),
+                         quds(94, scripted=True), ev(99, "iran", "no_direct_answer", "united_states")]),
+                   outcome="crisis")
+    assert both["path"] == ARROW.join([QUDS, "Iran holds back"])
+    # an unanswered warned salvo is a one-round exchange: the exchange vocabulary tells it
+    salvo_crisis = path_of(full([quds(94, scripted=True), salvo(99), ended(130, "united_states")]), outcome="crisis")
+    assert salvo_crisis["path"] == ARROW.join([QUDS, "Iran's warned salvo", "US does not answer"])
+    assert salvo_crisis["step_days"] == (94, 99, 130)
+
+
+def test_exchange_paths_date_every_step():
+    row = path_of([attack(50, killed=2), quds(55), salvo(60, warned=False), us_strike(62),
+                   ev(65, "iran", "no_direct_answer", "united_states"), ended(93, "iran")])
+    assert row["path"].split(ARROW)[-1] == "Iran holds back"
+    assert row["step_days"] == (50, 55, 60, 62, 65)
+    horizon = path_of([quds(0, scripted=True), salvo(5), us_strike(7)])
+    assert horizon["step_days"] == (0, 5, 7, None)
+
+
+attack_days = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 2), st.integers(0, 2), st.booleans()),
+                       min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(attack_days, st.lists(st.integers(0, 200), max_size=3))
+def test_milestone_paths_have_one_day_per_step_in_order(attacks, strikes):
+    """Invariant: a provocation path names each milestone once, dates every step, in the order they came."""
+    rows = [hit(d, killed=k, wounded=w, scripted=sc) for d, k, w, sc in attacks]
+    rows += [act(d, "united_states", "strike_militia", "kataib_hezbollah", 4) for d in strikes]
+    rows.sort(key=lambda r: r["day"])
+    row = path_of(rows, outcome="provocation")
+    steps = row["path"].split(ARROW)
+    assert len(steps) == len(row["step_days"]) == len(set(steps)) and 1 <= len(steps) <= 4
+    assert list(row["step_days"]) == sorted(row["step_days"])
+    assert min(d for d, *_ in attacks) in row["step_days"]  # the first attack is always a milestone
+    assert sum("US strikes militia sites" in step for step in steps) == (1 if strikes else 0)
+
+
+def test_path_stories_pick_the_median_world_and_tell_its_timing():
+    import datetime as dt
+
+    from analysis.stats.paths import path_stories, story_text
+
+    rows, outcomes = [], []
+    for world, offset in enumerate([0, 1, 2, 3, 10]):  # world 2 sits at the median of every step
+        rows += [dict(r, world=world) for r in full([quds(94, scripted=True), salvo(98 + offset),
+                                                     ended(129 + offset, "united_states")])]
+        outcomes.append((world, "crisis"))
+    rows += [dict(r, world=9) for r in full([quds(94, scripted=True), ev(99, "iran", "proxy_surge", "militias")])]
+    outcomes.append((9, "crisis"))
+    paths = world_paths(pd.DataFrame(rows), pd.DataFrame(outcomes, columns=["world", "outcome"]), ["crisis"])
+    stories = path_stories(paths, top=3)
+    assert [(s.worlds, s.traced) for s in stories] == [(5, 6), (1, 6)]
+    top = stories[0]
+    assert top.representative == 2 and top.representative_days == (94, 100, 131)
+    assert [step[1] for step in top.steps] == [94, 100, 131]
+    lower, upper = proportion_interval(5, 6)
+    assert (top.lower, top.upper) == (pytest.approx(float(lower)), pytest.approx(float(upper)))
+    text = story_text(top, dt.date(2019, 10, 1))
+    assert text.startswith("83% of the traced crisis worlds follow this path (5 of 6;")
+    assert "Quds Force commander killed (scripted history), day 94 (3 Jan 2020)." in text
+    assert "around day 100 (9 Jan 2020); days 99-101 in the middle half" in text
+    assert "the exchange window closed around day 131" in text and "representative world: 2" in text
+    single = story_text(stories[1])
+    assert "Iran's proxy surge, day 99." in single and "middle half" not in single  # one world: no spread
+
+
+def test_sampled_worlds_are_evenly_spaced_and_capped_per_class():
+    from analysis.stats.paths import sampled_worlds
+
+    outcomes = pd.DataFrame({"world": np.arange(100), "outcome": ["crisis"] * 90 + ["quiet"] * 10})
+    picked = sampled_worlds(outcomes, ["crisis", "quiet"], 5)
+    assert picked.tolist() == [0, 22, 44, 67, 89, 90, 92, 94, 97, 99]
+    assert len(sampled_worlds(outcomes, ["crisis"], None)) == 90 and sampled_worlds(outcomes, [], 5).empty
+
+
 # -- the thesis text and the report ----------------------------------------------------------------------
 
 def write_store(path, result, events: bool):
@@ -308,8 +441,8 @@ def test_report_has_a_path_table_per_scenario(scripted_strike_run, tmp_path):
     store = write_store(tmp_path / "with", scripted_strike_run, events=True)
     bare = write_store(tmp_path / "bare", scripted_strike_run, events=False)
     page = build_report([store, bare], tmp_path / "report").read_text()
-    assert "Paths into confrontation and contained exchange" in page
-    assert NO_EVENTS in page
+    assert "Paths into each outcome class" in page
+    assert NO_EVENTS_REPORT in page and NO_EVENTS not in page  # no flag to rerun with in the report
     csv = [p for p in (tmp_path / "report" / "tables").glob("*paths*.csv")]
     assert len(csv) == 1
     table = pd.read_csv(csv[0])

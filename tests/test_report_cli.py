@@ -6,6 +6,10 @@ also runs a small real batch through ``escalation batch``.
 """
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +88,11 @@ def stores(tmp_path_factory):
     }
 
 
+# what a command line looks like: a command, a flag, an exit code (the report is read, not typed)
+COMMAND_TEXT = re.compile(r"escalation (run|batch|sweep|report|thesis|hindcast|calibrate|app|facts)\b|"
+                          r"(?<![\w-])--[a-z]|Exit code|rerun")
+
+
 EXPECTED = {
     # store: (exit code, overall word, text the verdict must contain)
     "holds": (0, "HOLDS", "0/400 worlds in confrontation; P(confrontation) = 0.00%, 95 % interval [0.00%, 0.75%]"),
@@ -146,9 +155,14 @@ def test_report_writes_html_figures_and_tables(stores, tmp_path, escalation):
     out = tmp_path / "report"
     result = escalation("report", stores["holds"], stores["fails"], stores["sweep_fails"], "--out", out)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # stderr is a pipe, not a terminal: no progress bar
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 8 and "src='figures" not in html  # self-contained
-    assert "Overall verdict" in html and "FAILS" in html
+    assert "Overall" not in html and "FAILS" in html  # no verdict pooled across unlike scenarios
+    assert html.index("id='the-answer'") < html.index("id='outcome-classes'")  # the answer leads
+    anchors = set(re.findall(r"<h[23] id='([^']+)'", html))
+    assert anchors and anchors <= set(re.findall(r"<a href='#([^']+)'", html))  # every section in the contents
+    assert not COMMAND_TEXT.search(html), COMMAND_TEXT.search(html)
     pngs = sorted((out / "figures").glob("*.png"))
     assert len(pngs) == len(list((out / "figures").glob("*.svg"))) >= 8
     tables = {p.name for p in (out / "tables").glob("*.csv")}
@@ -187,3 +201,83 @@ def test_report_of_a_real_batch_with_series(tmp_path, escalation):
     names = [p.name for p in (tmp_path / "report" / "figures").glob("*.png")]
     assert any("fan-chart" in n for n in names) and any("level-shares" in n for n in names)
     assert escalation("thesis", tmp_path / "batch").returncode in (0, 3)  # 24 worlds: 0 confrontations can't settle
+
+
+def answer_of(page: str) -> str:
+    """The text of the report's first section, "The answer", up to the next top-level section."""
+    start = page.index("id='the-answer'")
+    return page[start:page.index("<h2", start + 1)]
+
+
+def test_the_answer_gives_each_verdict_with_its_interval_and_where_it_breaks(stores, tmp_path):
+    from analysis.report.html import build_report
+
+    page = build_report([stores["holds"], stores["inconclusive"], stores["sweep_fails"]], tmp_path / "r").read_text()
+    answer = answer_of(page)
+    rows = re.findall(r"<tr><td>([^<]+)</td><td class='(\w+)'>", answer)
+    assert rows == [("holds: baseline", "holds"), ("inconclusive: baseline", "inconclusive"),
+                    ("sweep_fails sweep (baseline)", "fails")]
+    assert "0% to 0.75%" in answer and "0/400" not in answer  # plain numbers: 0 / 400 worlds
+    assert "0 / 400 worlds" in answer and "2 / 60 worlds" in answer
+    assert "more worlds would settle it" in answer and "--settle" not in page
+    # no ensemble results here: no empty column, and the page says why the second interval is missing
+    assert "posterior-predictive 95 % interval</th>" not in answer and "No calibrated-ensemble results" in answer
+    # the planted corner (leash 0.2, threshold 1.0: 30 % confrontation) is where it breaks
+    breaks = answer[answer.index("Where it breaks"):]
+    assert "sweep_fails sweep (baseline)" in breaks and "a break" in breaks
+    assert "Which policies keep it holding" not in answer  # no robust-policy results: the slot is skipped
+
+
+def test_the_answer_shows_an_ensemble_interval_and_robust_policies_when_they_exist(stores, tmp_path):
+    from analysis.report.answer import answer_section, ensemble_interval
+    from analysis.report.writer import Writer
+    from analysis.runs.resultsets import load_result_sets
+    from analysis.stats import thesis
+
+    robust_dir = tmp_path / "with_robust"
+    robust_dir.mkdir()
+    store = write_store(robust_dir / "store", outcome_rows(200, 1))
+    pd.DataFrame({"policy": ["restrained US", "hair trigger"], "holds_in": [1.0, 0.4]}).to_csv(
+        store / "robust.csv", index=False)
+    sets = load_result_sets([stores["holds"], store])
+    verdicts = [thesis.evaluate(s, 0.05) for s in sets]
+    verdicts[0].ensemble = {"share": 0.004, "lower": 0.001, "upper": 0.031, "verdict": "holds", "members": 40}
+    assert ensemble_interval(verdicts[0])["upper"] == 0.031 and ensemble_interval(verdicts[1]) is None
+    (tmp_path / "w").mkdir()
+    writer = Writer(tmp_path / "w")
+    answer_section(writer, verdicts, 0.05)
+    page = "".join(writer.parts)
+    assert "calibrated ensemble: posterior-predictive 95 % interval</th>" in page
+    assert "0.10% to 3.10%" in page and "not available" in page  # the second set has no ensemble
+    assert "over 40 calibrated parameter sets" in page
+    assert "Which policies keep it holding" in page and "restrained US" in page
+    assert (tmp_path / "w" / "tables" / "robust-store-robust.csv").is_file()
+
+
+def test_report_progress_bar_on_a_terminal_only_and_never_with_quiet(stores, tmp_path):
+    import pty
+
+    def run(*extra):
+        leader, follower = pty.openpty()
+        process = subprocess.run([sys.executable, "-m", "analysis.cli.main", "report", str(stores["inconclusive"]),
+                                  "--out", str(tmp_path / f"r{len(extra)}"), *extra], stderr=follower,
+                                 stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                                 timeout=300)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once everything was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert process.returncode == 0
+        return b"".join(chunks).decode(errors="replace")
+
+    shown = run()
+    assert "report " in shown and "outcome comparison" in shown  # a bar with its count and stage
+    assert run("--quiet") == ""
+    # not a terminal: nothing on stderr (test_report_writes_html_figures_and_tables checks a piped stderr)

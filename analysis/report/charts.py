@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -102,6 +103,63 @@ def _rung_axis(ax, axis: str = "y") -> None:
                         bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
 
 
+SCRIPTED_COLOR = "#8c8c8c"
+SCRIPTED_LABEL = "scripted history"
+SCRIPTED_GAP_DAYS = 7  # scripted days closer than this are shaded as one stretch
+
+
+def scripted_days(scripted: pd.DataFrame | None, label: str | None = None, kind: str | None = None) -> list[int]:
+    """Sorted days of scripted history, for one label (None: every label) and one kind of event.
+
+    Args:
+        scripted: rows ``label``, ``day``, ``action``, ``killed`` (see ``analysis.report.sections.scripted_history``).
+        label: the result set, or None for all.
+        kind: None for every scripted event; ``us_strike`` for scripted US strikes on militia sites;
+            ``us_killed`` for scripted attacks that killed Americans.
+    """
+    if scripted is None or scripted.empty:
+        return []
+    rows = scripted if label is None else scripted[scripted[LABEL].astype(str) == label]
+    if kind == "us_strike":
+        rows = rows[rows["action"].astype(str) == "strike_militia"]
+    elif kind == "us_killed":
+        rows = rows[(rows["action"].astype(str) == "attack") & (rows["killed"] > 0)]
+    return sorted({int(d) for d in rows["day"]})
+
+
+def _stretches(days: list[int]) -> list[tuple[int, int]]:
+    stretches: list[list[int]] = []
+    for day in days:
+        if stretches and day - stretches[-1][1] < SCRIPTED_GAP_DAYS:
+            stretches[-1][1] = day
+        else:
+            stretches.append([day, day])
+    return [(a, b) for a, b in stretches]
+
+
+def mark_scripted(ax, days: list[int], text: str = SCRIPTED_LABEL) -> bool:
+    """Shade the stretches of scripted days on a time axis and label the first "scripted history".
+
+    Returns whether anything was marked.
+    """
+    if not days:
+        return False
+    for number, (first, last) in enumerate(_stretches(days)):
+        ax.axvspan(first - 0.5, last + 0.5, color=SCRIPTED_COLOR, alpha=0.22, lw=0, zorder=0.5)
+        for day in days:
+            if first <= day <= last:
+                ax.axvline(day, color=SCRIPTED_COLOR, lw=0.7, alpha=0.9, zorder=0.6)
+        if number == 0:
+            ax.annotate(text, (last + 0.5, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -4),
+                        textcoords="offset points", ha="left", va="top", fontsize=8, color="#444444", zorder=6,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    return True
+
+
+def _scripted_handle() -> Patch:
+    return Patch(color=SCRIPTED_COLOR, alpha=0.35, label=f"{SCRIPTED_LABEL} (the scenario's timeline, every world)")
+
+
 # ------------------------------------------------------------------------------------------------
 # Outcome classes
 
@@ -118,34 +176,43 @@ def outcome_shares_figure(shares: pd.DataFrame, threshold: float | None = 0.05) 
     shares = labelled(shares)
     labels = _labels(shares)
     classes = list(dict.fromkeys(shares["outcome"]))
-    figure = _figure(2.3 * len(classes) + 1.8, 1.6 + 0.45 * len(labels))
-    axes = figure.subplots(1, len(classes), sharey=True)
+    figure = _figure(2.3 * len(classes) + 1.8, 1.9 + 0.45 * len(labels))
+    axes = figure.subplots(1, len(classes), sharey=True, sharex=True)
     axes = np.atleast_1d(axes)
     y = np.arange(len(labels))[::-1]
+    # one axis for every panel: linear up to 1 %, logarithmic above, so a rare class and a common one are
+    # read on the same scale and neither is flattened
+    right = max(float(shares["upper"].max()) * 100 * 1.4, 1.0)
+    if threshold is not None:
+        right = max(right, threshold * 100 * 2)
+    right = min(right, 100.0)
+    axes[0].set_xscale("symlog", linthresh=1.0, linscale=0.8)
+    axes[0].set_xlim(0, right)
+    ticks = [t for t in (0, 0.5, 1, 2, 5, 10, 25, 100) if t <= right]
+    axes[0].set_xticks(ticks, [f"{t:g}" for t in ticks])
+    axes[0].xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     for ax, name in zip(axes, classes):
         part = shares[shares["outcome"] == name].set_index(LABEL).loc[labels]
         share, lo, hi = part["share"] * 100, part["lower"] * 100, part["upper"] * 100
         color = palette.OUTCOME_COLORS.get(name, palette.GREY)
         ax.errorbar(share, y, xerr=[share - lo, hi - share], fmt="o", color=color, ecolor=color, capsize=3, ms=6)
-        right = max(float(hi.max()) * 1.3, 1.0)
-        if name == "confrontation" and threshold is not None:
-            right = max(right, threshold * 100 * 1.6)
-        right = min(right, 100)
+        to_axes = ax.transAxes.inverted()
         for yi, s, k, n in zip(y, share, part["count"], part["worlds"]):
             # the numbers go above the point, aligned so they stay inside the panel
-            align = "left" if s < 0.3 * right else ("right" if s > 0.7 * right else "center")
+            position = to_axes.transform(ax.transData.transform((s, yi)))[0]
+            align = "left" if position < 0.3 else ("right" if position > 0.7 else "center")
             ax.annotate(f"{s:.1f}% ({k}/{n})", (s, yi), xytext=(0, 6), textcoords="offset points", va="bottom",
                         ha=align, fontsize=8)
         if name == "confrontation" and threshold is not None:
             ax.axvline(threshold * 100, color=palette.GREY, ls="--", lw=1)
             ax.annotate(f"thesis threshold {threshold:.0%}", (threshold * 100, 0.0), xycoords=("data", "axes fraction"),
                         xytext=(3, 3), textcoords="offset points", fontsize=8, color="#555555", va="bottom")
-        ax.set_xlim(0, right)
         ax.set_title(name.replace("_", " "), color="black")
         ax.set_xlabel("share of worlds (%)")
         ax.set_ylim(-0.6, len(labels) - 0.4)
     axes[0].set_yticks(y, labels)
-    figure.suptitle("Outcome classes: share of worlds with 95 % interval (exact; one-sided bound at 0 events)")
+    figure.suptitle("Outcome classes: share of worlds with 95 % interval (exact; one-sided bound at 0 events)\n"
+                    "one axis for every panel: linear to 1 %, logarithmic above", fontsize=10)
     return figure
 
 
@@ -230,12 +297,14 @@ def fan_quantiles(series: pd.DataFrame, column: str = "level_30d") -> pd.DataFra
 
 
 @_styled
-def fan_chart(series: pd.DataFrame, column: str = "level_30d") -> Figure:
+def fan_chart(series: pd.DataFrame, column: str = "level_30d", scripted: pd.DataFrame | None = None) -> Figure:
     """Escalation fan chart: median and 50 %/90 % bands of the 30-day level over time, per label.
 
     Args:
         series: daily series rows (``world``, ``day``, ``level_30d``) with a ``label`` column.
         column: the level column to draw.
+        scripted: scripted history to shade (rows ``label``, ``day``, ``action``, ``killed``; see
+            :func:`scripted_days`), or None.
     """
     series = labelled(series)
     quantiles = fan_quantiles(series, column)
@@ -245,6 +314,7 @@ def fan_chart(series: pd.DataFrame, column: str = "level_30d") -> Figure:
     figure = _figure(7.0 * ncols if ncols > 1 else 10, 4.4 * nrows)
     axes = np.atleast_1d(figure.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
     band = palette.OKABE_ITO["blue"]
+    marked = False
     half = 0.42  # levels are whole rungs: a band covers the rungs it spans, each drawn as a full cell
     for ax, lab in zip(axes, labels):
         q = quantiles[quantiles[LABEL] == lab]
@@ -255,6 +325,7 @@ def fan_chart(series: pd.DataFrame, column: str = "level_30d") -> Figure:
                         label="rungs of the middle 50 % of worlds")
         ax.step(day, q["q50"], where="post", color="black", lw=2.2, label="median world")
         ax.plot(day, q["mean"], color=palette.OKABE_ITO["vermillion"], lw=1.3, label="mean level")
+        marked = mark_scripted(ax, scripted_days(scripted, lab)) or marked
         _rung_axis(ax, "y")
         ax.set_xlim(day.min(), day.max())
         ax.set_xlabel("day of the horizon")
@@ -265,14 +336,20 @@ def fan_chart(series: pd.DataFrame, column: str = "level_30d") -> Figure:
     handles, names = axes[0].get_legend_handles_labels()
     handles.append(Line2D([], [], color=FIREBREAK_COLOR, lw=1.2, ls=(0, (4, 3))))
     names.append("firebreak")
-    figure.legend(handles, names, loc="outside lower center", ncols=5, frameon=False)
+    if marked:
+        handles.append(_scripted_handle())
+        names.append(handles[-1].get_label())
+    figure.legend(handles, names, loc="outside lower center", ncols=3 if marked else 5, frameon=False)
     figure.suptitle("Escalation fan chart: median and 50 % / 90 % bands across worlds")
     return figure
 
 
 @_styled
-def level_share_figure(series: pd.DataFrame, column: str = "level_30d") -> Figure:
-    """Share of worlds at each rung (30-day level) over time, stacked, one panel per label."""
+def level_share_figure(series: pd.DataFrame, column: str = "level_30d", scripted: pd.DataFrame | None = None) -> Figure:
+    """Share of worlds at each rung (30-day level) over time, stacked, one panel per label.
+
+    ``scripted`` (as in :func:`fan_chart`) marks the days of scripted history above the stack.
+    """
     series = labelled(series)
     labels = _labels(series)
     ncols = min(len(labels), 2)
@@ -284,6 +361,13 @@ def level_share_figure(series: pd.DataFrame, column: str = "level_30d") -> Figur
         table = pd.crosstab(part["day"], part[column].astype(int), normalize="index") * 100
         table = table.reindex(columns=range(8), fill_value=0.0)
         ax.stackplot(table.index, [table[r] for r in range(8)], colors=palette.RUNG_COLORS, lw=0, step="post")
+        days = scripted_days(scripted, lab)
+        for day in days:
+            ax.axvline(day, color="black", lw=0.8, ls=":", zorder=3)
+        if days:
+            ax.annotate(f"dotted: {SCRIPTED_LABEL}", (days[-1] + 0.5, 0.98), xycoords=("data", "axes fraction"),
+                        xytext=(3, 0), textcoords="offset points", ha="left", va="top", fontsize=8, zorder=6,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
         ax.set_xlim(table.index.min(), table.index.max())
         ax.set_ylim(0, 100)
         ax.set_xlabel("day of the horizon")
@@ -298,14 +382,22 @@ def level_share_figure(series: pd.DataFrame, column: str = "level_30d") -> Figur
 
 
 @_styled
-def time_to_event_figure(outcomes: pd.DataFrame) -> Figure:
-    """Kaplan-Meier curves [KaplanMeier1958]: share of worlds without a US strike / an American death, by day."""
+def time_to_event_figure(outcomes: pd.DataFrame, scripted: pd.DataFrame | None = None) -> Figure:
+    """Kaplan-Meier curves [KaplanMeier1958]: share of worlds without a US strike / an American death, by day.
+
+    ``scripted`` (as in :func:`fan_chart`) shades the days a scripted US strike, or a scripted attack that
+    killed Americans, forces the curve down: history, not model output.
+    """
     outcomes = labelled(outcomes)
     labels = _labels(outcomes)
     columns = {c: v for c, v in TIME_TO_EVENT_COLUMNS.items() if c in outcomes.columns}
     figure = _figure(11, 4.4 + 0.25 * np.ceil(len(labels) / 4))
     axes = np.atleast_1d(figure.subplots(1, len(columns)))
+    kinds = {"first_day_us_strike": "us_strike", "first_day_us_killed": "us_killed"}
+    marked = False
     for ax, (column, (title, ylabel, _actor)) in zip(axes, columns.items()):
+        days = sorted({d for lab in labels for d in scripted_days(scripted, lab, kinds.get(column))})
+        marked = mark_scripted(ax, days) or marked
         for index, lab in enumerate(labels):
             part = outcomes[outcomes[LABEL] == lab]
             curve = survival_curve(part[column], part["days"])
@@ -319,6 +411,9 @@ def time_to_event_figure(outcomes: pd.DataFrame) -> Figure:
         ax.set_ylim(0, 101)
         ax.set_xlim(left=0)
     handles, names = axes[0].get_legend_handles_labels()
+    if marked:
+        handles.append(_scripted_handle())
+        names.append(handles[-1].get_label())
     figure.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4), frameon=False)
     figure.suptitle("Kaplan-Meier curves with 95 % band; worlds without the event are censored at the horizon")
     return figure

@@ -268,7 +268,7 @@ def hindcast_section(w, sets) -> None:
     w.paragraph("Model-made militia attacks per period of the public record (scripted timeline attacks excluded), "
                 "as a monthly rate: the simulated median with 50 % and 90 % bands, and the record's count with its "
                 "accepted range (filled when it lies in the simulated 10-90 % band). Records: "
-                "scenarios/targets/record_*.yaml; `escalation hindcast SCENARIO` redraws one with more options.")
+                "scenarios/targets/record_*.yaml.")
     if hindcasts:
         w.figure(hindcasts_figure(hindcasts), "hindcast", "Simulated attacks per record period against the "
                  "record, one panel per era scenario (shared y axis); the record's dated events above each panel.")
@@ -281,5 +281,5 @@ def hindcast_section(w, sets) -> None:
                 "Per record period: the record's count and range, the simulated median and 10-90 % band of "
                 "model-made attacks, and whether the record lies inside the band.")
     if without_events:
-        w.paragraph("No hindcast panel for " + ", ".join(without_events) + ": stored without events (rerun "
-                    "`escalation batch` with --events into a new directory).", "note")
+        w.paragraph("No hindcast panel for " + ", ".join(without_events) + ": these worlds were stored without "
+                    "their event logs, which the hindcast counts attacks from.", "note")

@@ -1,8 +1,8 @@
 """The sections of ``escalation report``: what the report says about result sets and sweeps, and its tables.
 
 :func:`comparison_section` compares every result set side by side (outcome classes, highest rung,
-per-world totals, escalation over time, time to first events, the strike-to-attack ratio, the paths
-into confrontation and contained exchange);
+per-world totals, escalation over time with scripted history shaded, time to first events, the
+strike-to-attack ratio, the paths into each outcome class);
 :func:`sweep_section` adds, per sweep, P(confrontation) along each parameter and over the most contrasting
 pair, sensitivity indices and scenario discovery (PRIM). The summary tables they show are computed here.
 """
@@ -65,6 +65,42 @@ def time_to_event_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+TIMELINE_ACTIONS = {"attack": "attack", "us_strike": "strike_militia", "siege": "siege",
+                    "leader_killed": "leader_killing", "direct_strike": "direct_strike", "drawdown": "drawdown"}
+
+
+def scripted_history(sets: list[ResultSet]) -> pd.DataFrame:
+    """The scripted history of each result set: rows ``label``, ``day``, ``action``, ``killed``.
+
+    From the event log of the set's first world when events were stored (its ``scripted`` rows: what the
+    timeline did), else from the scenario's timeline (the acts it scripts; an unreadable scenario gives none).
+    """
+    rows = []
+    for s in sets:
+        if pathstats.has_events(s):
+            try:
+                first = int(s.outcomes["world"].iloc[0])
+                events = s.handle.events(columns=["world", "day", "action", "killed", "scripted"], worlds=[first])
+                events = events[events["scripted"].astype(bool)]
+                rows += [{"label": s.label, "day": int(d), "action": str(a), "killed": int(k)}
+                         for d, a, k in zip(events["day"], events["action"], events["killed"])]
+                continue
+            except (InputError, OSError):
+                pass
+        try:
+            from sim.scenario import load_scenario
+
+            scenario = load_scenario(s.scenario)
+        except (InputError, OSError):
+            continue
+        for event in scenario.timeline:
+            action = TIMELINE_ACTIONS.get(getattr(event, "type", ""))
+            if action:
+                rows.append({"label": s.label, "day": int(scenario.event_day(event)), "action": action,
+                             "killed": int(getattr(event, "killed", 0) or 0)})
+    return pd.DataFrame(rows, columns=["label", "day", "action", "killed"])
+
+
 def _worlds(count: int) -> str:
     return f"{count} world" if count == 1 else f"{count} worlds"
 
@@ -72,6 +108,9 @@ def _worlds(count: int) -> str:
 def comparison_section(w: Writer, sets: list[ResultSet], threshold: float) -> None:
     """Every result set side by side: outcome classes, totals, escalation over time, first events, strike ratio."""
     outcomes = combined_outcomes(sets)
+    scripted = scripted_history(sets)
+    history = (" Grey stretches: scripted history, the events the scenario's timeline imposes in every world "
+               "(not model output)." if not scripted.empty else "")
     w.heading("Outcome classes")
     shares = stats.outcome_shares(outcomes, by="label")
     w.figure(charts.outcome_shares_figure(shares, threshold), "outcome-shares",
@@ -93,24 +132,27 @@ def comparison_section(w: Writer, sets: list[ResultSet], threshold: float) -> No
     missing = [s.label for s in sets if s not in with_series]
     if with_series:
         series = pd.concat([s.series().assign(label=s.label) for s in with_series], ignore_index=True)
-        w.figure(charts.fan_chart(series), "fan-chart",
+        w.figure(charts.fan_chart(series, scripted=scripted), "fan-chart",
                  "Escalation fan chart: the highest rung reached in the trailing 30 days (series column "
                  "level_30d), median (black), mean (vermillion) and the bands holding the middle 50 % and 90 % of worlds, "
                  "by day. Dashed dark lines mark the firebreaks: American dead (between rungs 2 and 3) and "
-                 "Iranian soil / forces (at rung 6).")
-        w.figure(charts.level_share_figure(series), "level-shares",
+                 "Iranian soil / forces (at rung 6)." + history)
+        w.figure(charts.level_share_figure(series, scripted=scripted), "level-shares",
                  "Share of worlds at each rung of the 30-day level, by day (the same data as the fan chart, "
-                 "shown whole).")
+                 "shown whole)." + (" Dotted lines: days of scripted history." if not scripted.empty else ""))
         w.table(charts.fan_quantiles(series), "fan-chart", "Fan chart data (30-day level quantiles and mean per "
                 "day) are in the CSV only.", max_rows=0)
     if missing:
-        w.paragraph("No fan chart for: " + ", ".join(missing) + " (daily series were not stored: run the batch "
-                    "with --series; sweeps are summarised by parameter instead).", "note")
+        w.paragraph("No fan chart for: " + ", ".join(missing) + " (daily series were not stored with these "
+                    "worlds; sweeps are summarised by parameter instead).", "note")
 
-    w.figure(charts.time_to_event_figure(outcomes), "time-to-event",
+    w.figure(charts.time_to_event_figure(outcomes, scripted=scripted), "time-to-event",
              "Time to the first US strike on militia sites and to the first American killed: Kaplan-Meier "
              "share of worlds where it has not happened yet, with 95 % log-log band. Worlds where it never "
-             "happens are censored at the horizon, so the curves end at the horizon rather than at zero.")
+             "happens are censored at the horizon, so the curves end at the horizon rather than at zero."
+             + (" Grey stretches: a scripted US strike or a scripted attack that killed Americans, which forces "
+                "the curve down in every world that had not seen the event yet (history, not model output)."
+                if not scripted.empty else ""))
     w.table(time_to_event_summary(outcomes), "time-to-event",
             "Share of worlds where the event happens within the horizon (exact 95 % interval) and the "
             "Kaplan-Meier median time to it (empty when fewer than half the worlds see it).",
@@ -126,33 +168,35 @@ def comparison_section(w: Writer, sets: list[ResultSet], threshold: float) -> No
 
 
 def paths_section(w: Writer, sets: list[ResultSet]) -> None:
-    """Per scenario: the share of its confrontation and contained-exchange worlds by path (analysis.stats.paths)."""
-    w.heading("Paths into confrontation and contained exchange")
-    w.paragraph("A path is the chain of key decisions that led a world into its class: the trigger of the opening "
-                "direct strike of its longest exchange (the last humiliation of Iran in the 30 days before, "
-                "American dead in the 10 days before a US decision, Iran's posture), who struck first, warned or "
-                "unwarned, with or without American dead, each answer, and how the exchange ended (open war, "
-                "no answer, a ceasefire, or still running at the horizon). Steps the scenario's timeline made "
-                "are marked (scripted). Beyond the six most common paths the rest are grouped.")
+    """Per scenario: the share of each outcome class's worlds by path (analysis.stats.paths)."""
+    w.heading("Paths into each outcome class")
+    w.paragraph("A path is the chain of key events that led a world into its class. Into confrontation and "
+                "contained exchange (and a crisis with a direct strike): the trigger of the opening direct strike of "
+                "its longest exchange (the last humiliation of Iran in the 30 days before, American dead in the 10 "
+                "days before a US decision, Iran's posture), who struck first, warned or unwarned, with or without "
+                "American dead, each answer, and how the exchange ended (open war, no answer, a ceasefire, or "
+                "still running at the horizon). Into a crisis without a direct strike: the first leader killing, "
+                "what preceded it and Iran's answer. Into provocation: the first attack, the first Americans "
+                "wounded and killed, the first US strike on militia sites, in the order they came. Quiet: "
+                "harassment or threats only. Steps the scenario's timeline made are marked (scripted). Beyond "
+                "the six most common paths of a class the rest are grouped. The exchange classes are traced "
+                f"whole, the other classes from up to {pathstats.SAMPLE_WORLDS:,} worlds each, evenly spaced.")
     for s in sets:
-        classes = s.outcomes["outcome"].astype(str)
-        if not classes.isin(pathstats.CLASSES).any():
-            w.paragraph(f"{s.label}: no confrontation and no contained exchange.")
-            continue
         try:
-            paths = pathstats.result_set_paths(s)
+            paths = pathstats.result_set_paths(s, pathstats.ALL_CLASSES, per_class=pathstats.SAMPLE_WORLDS)
         except InputError as error:
             w.paragraph(f"{s.label}: the events could not be read ({error}).", "note")
             continue
         if paths is None:
-            w.paragraph(f"{s.label}: {pathstats.NO_EVENTS}.", "note")
+            w.paragraph(f"{s.label}: {pathstats.NO_EVENTS_REPORT}.", "note")
             continue
         table = pathstats.path_table(paths)
+        table = table.rename(columns={"median_first_strike_day": "median_day_of_first_direct_strike"})
         columns = ["path", *[c for c in table.columns if c != "path"]]  # the label first: left-aligned
         w.table(table[columns], f"{s.label}-paths",
-                f"{s.label}: share of the confrontation and of the contained-exchange worlds by path, with exact "
-                "95 % Clopper-Pearson intervals; median day of the opening direct strike; whether the path's "
-                "first step was scripted.", percent=("share", "lower", "upper"))
+                f"{s.label}: share of each outcome class's traced worlds by path, with exact 95 % Clopper-Pearson "
+                "intervals; median day of the opening direct strike (exchanges only); whether the path's first "
+                "step was scripted.", percent=("share", "lower", "upper"), max_rows=60)
 
 
 def sweep_section(w: Writer, s: ResultSet, threshold: float) -> None:
@@ -167,6 +211,8 @@ def sweep_section(w: Writer, s: ResultSet, threshold: float) -> None:
                 + ", ".join(f"{p} [{ranges[p][0]:.3g}, {ranges[p][1]:.3g}] {s.units.get(p, '')}".rstrip()
                             for p in numeric)
                 + (f"; not numeric (left out of heatmaps and PRIM): {', '.join(other)}" if other else ""))
+    first = ["point", "verdict", "share", "lower", "upper", "worlds", "count"]  # verdicts first: wide tables scroll
+    points = points[[c for c in first if c in points.columns] + [c for c in points.columns if c not in first]]
     w.table(points, f"{s.label}-points", "Per design point: P(confrontation) with exact 95 % interval and the "
             "thesis verdict at that point.", percent=("share", "lower", "upper"),
             sort_by="share" if len(points) > 40 else None)
@@ -194,7 +240,7 @@ def sweep_section(w: Writer, s: ResultSet, threshold: float) -> None:
                  f"worlds, verdict against the {threshold:.0%} threshold, worlds in the cell.")
         w.table(cells, f"{s.label}-heatmap", "The heatmap's cells (share, interval, verdict) are in the CSV.",
                 max_rows=0)
-    _discovery(w, s, numeric, ranges)
+    _discovery(w, s, numeric, ranges, threshold)
 
 
 SENSITIVITY_OUTPUTS = {
@@ -277,8 +323,11 @@ def _sensitivity(w: Writer, s: ResultSet, numeric: list[str]) -> dict[str, pd.Da
                  "S1: share of the output's variance due to the parameter alone; ST: including its "
                  "interactions. Each point's output is a mean over its replicates; the Sobol and "
                  "full-factorial estimates subtract the variance that replicate noise adds, RBD-FAST does not "
-                 "(there noise lowers S1).")
-        w.table(indices, name, f"Sensitivity indices of {output} (conf = half-width of the 95 % interval).")
+                 "(there noise lowers S1). Bars hatched in grey are not usable as results: negative beyond their "
+                 "interval, or a total index below the first-order one beyond their intervals (the estimator "
+                 "failed there, e.g. on a rare outcome); the note under the chart names them.")
+        w.table(indices, name, f"Sensitivity indices of {output} (conf = half-width of the 95 % interval; usable "
+                "and reason: whether the index can be read as a result, and if not why).")
     return results
 
 
@@ -294,7 +343,7 @@ def _heatmap_pair(s: ResultSet, numeric: list[str]) -> tuple[str, str, str] | No
                   "explained beyond chance; chosen on these data, so read it as exploratory")
 
 
-def _discovery(w: Writer, s: ResultSet, numeric: list[str], ranges: dict) -> None:
+def _discovery(w: Writer, s: ResultSet, numeric: list[str], ranges: dict, threshold: float) -> None:
     w.heading(f"Scenario discovery ({s.label})", 3)
     X = as_float(s.outcomes, numeric)
     target, y = "confrontation", sweepstats.event_indicator(s.outcomes, "confrontation")
@@ -314,7 +363,8 @@ def _discovery(w: Writer, s: ResultSet, numeric: list[str], ranges: dict) -> Non
         w.paragraph(f"PRIM found no region where {target} is concentrated beyond its overall rate of {base:.1%} "
                     "(no restriction passes the binomial test at 5 %).", "note")
         return
-    w.figure(sweep_charts.prim_boxes_figure(boxes, ranges, s.units, target, base), f"{s.label}-prim-boxes",
+    w.figure(sweep_charts.prim_boxes_figure(boxes, ranges, s.units, target, base,
+                                            threshold if target == "confrontation" else None), f"{s.label}-prim-boxes",
              f"PRIM boxes where {target} concentrates (overall rate {base:.1%}). Coverage: share of all "
              f"{target} worlds inside the box; density: share of the box's worlds in {target}.")
     first = boxes[0]
@@ -323,11 +373,47 @@ def _discovery(w: Writer, s: ResultSet, numeric: list[str], ranges: dict) -> Non
              "PRIM peeling trajectory of the first box: each point a nested box; the circled one was chosen "
              "(best harmonic mean of coverage and density rescaled from the overall rate to the densest box); the star is the final box after dropping the "
              "restrictions a binomial test cannot tell from chance (quasi p-value > 0.05).")
-    table = discovery.boxes_table(boxes)
+    table = discovery.boxes_table(boxes, threshold if target == "confrontation" else None)
     w.table(table, f"{s.label}-prim", f"PRIM boxes for {target}: limits, coverage, density with exact 95 % "
-            "interval, mass (share of worlds in the box) and quasi p-value per restriction.",
+            "interval, mass (share of worlds in the box), quasi p-value per restriction"
+            + (f" and the verdict against the {threshold:.0%} threshold (a box below it is not a break)."
+               if target == "confrontation" else "."),
             percent=("coverage", "density", "density_lower", "density_upper", "mass"))
     for number, box in enumerate(boxes, start=1):
-        w.paragraph(f"Box {number}: {box.describe()} - holds {box.mass:.1%} of the worlds and {box.coverage:.1%} "
-                    f"of all {target} worlds; there P({target}) = {box.density:.1%} "
-                    f"[{box.density_lower:.1%}, {box.density_upper:.1%}] against {base:.1%} overall.")
+        w.paragraph(f"Box {number}: " + discovery.box_in_words(box, threshold, target, ranges, base_rate=base,
+                                                               max_conditions=5))
+    if target == "confrontation":
+        _breaks(w, s, X, y, ranges, threshold)
+
+
+def _breaks(w: Writer, s: ResultSet, X: pd.DataFrame, y: np.ndarray, ranges: dict, threshold: float) -> None:
+    """Where the thesis breaks: PRIM aimed at P(confrontation) above the threshold, checked on held-out worlds."""
+    holdout = (s.outcomes["replicate"].to_numpy() % 2 == 1) if "replicate" in s.outcomes.columns else None
+    if holdout is not None and (holdout.all() or not holdout.any()):
+        holdout = None
+    groups = s.outcomes["point"].to_numpy() if "point" in s.outcomes.columns else None
+    found = discovery.break_boxes(X, y, threshold, holdout=holdout, groups=groups)
+    held = "the odd replicates, held out of the search" if holdout is not None else "the same worlds"
+    w.paragraph(f"Where the thesis breaks: PRIM aimed at P(confrontation) above {threshold:.0%} (among the nested "
+                f"boxes credibly above it, exact lower bound above the threshold, the best trade of coverage and "
+                f"density, keeping the restrictions it needs to stay above; boxes of at least 2 % of the search "
+                f"worlds), searched on {'the even replicates' if holdout is not None else 'all worlds'} and "
+                f"measured again on {held}. A box whose density is below the threshold is not a break.")
+    for number, (box, check) in enumerate(found, start=1):
+        text = f"Break search, box {number}: " + discovery.box_in_words(box, threshold, "confrontation", ranges,
+                                                                         max_conditions=5)
+        if "verdict" in check:
+            text += (f" On the held-out worlds: {check['density']:.2%} [{check['density_lower']:.2%}, "
+                     f"{check['density_upper']:.2%}] of {check['points']:,} worlds: {check['verdict']}.")
+        if "top_group" in check:
+            text += (f" Its most confrontational design point ({check['top_group']}) carries "
+                     f"{check['top_group_share']:.0%} of its confrontations; without it the box is at "
+                     f"{check['density_without_top_group']:.2%}.")
+        w.paragraph(text)
+    if found and all(discovery.break_verdict(box, threshold) == discovery.NOT_A_BREAK for box, _ in found):
+        densest = discovery.densest_on_trajectory(found[0][0])
+        if densest:
+            w.paragraph(f"No box reaches P(confrontation) {threshold:.0%}: the densest box on the peeling trajectory "
+                        f"({densest['mass']:.1%} of the search worlds, {densest['restricted']} parameters restricted) "
+                        f"reaches {densest['density']:.2%} [{densest['density_lower']:.2%}, "
+                        f"{densest['density_upper']:.2%}].", "note")

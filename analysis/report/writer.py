@@ -29,9 +29,33 @@ class Writer:
         (directory / "tables").mkdir()
         self.parts: list[str] = []
         self.figure_count = 0
+        self.headings: list[tuple[int, str, str]] = []  # (level, text, anchor) for the table of contents
 
-    def heading(self, text: str, level: int = 2) -> None:
-        self.parts.append(f"<h{level} id='{_slug(text)}'>{html.escape(text)}</h{level}>")
+    def heading(self, text: str, level: int = 2) -> str:
+        """Add a heading with a unique anchor (returned) and list it in the table of contents."""
+        anchor, used = _slug(text), {a for _, _, a in self.headings}
+        number = 2
+        while anchor in used:
+            anchor, number = f"{_slug(text)}-{number}", number + 1
+        self.headings.append((level, text, anchor))
+        self.parts.append(f"<h{level} id='{anchor}'>{html.escape(text)}</h{level}>")
+        return anchor
+
+    def contents(self, max_level: int = 3) -> str:
+        """The table of contents: a nested list of links to every heading down to ``max_level``."""
+        items, depth = [], 1
+        for level, text, anchor in self.headings:
+            if level < 2 or level > max_level:
+                continue
+            while depth < level - 1:
+                items.append("<ul>")
+                depth += 1
+            while depth > level - 1:
+                items.append("</ul>")
+                depth -= 1
+            items.append(f"<li><a href='#{anchor}'>{html.escape(text)}</a></li>")
+        items += ["</ul>"] * (depth - 1)
+        return f"<nav class='toc'><h2>Contents</h2><ul>{''.join(items)}</ul></nav>"
 
     def paragraph(self, text: str, css: str = "") -> None:
         cls = f" class='{css}'" if css else ""
@@ -74,7 +98,7 @@ class Writer:
                 shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.2%}")
             elif pd.api.types.is_float_dtype(shown[column]):
                 shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
-        self.parts.append(f"<div class='table' style='overflow-x: auto'><p class='caption'>{html.escape(caption)} "
+        self.parts.append(f"<div class='table'><p class='caption'>{html.escape(caption)} "
                           f"<span class='files'>(tables/{path.name})</span></p>"
                           + shown.to_html(index=False, escape=True, border=0) + "</div>")
 
@@ -94,4 +118,12 @@ pre.verdict { background: #f7f7f7; border-left: 4px solid #0072B2; padding: 0.8e
 .holds { color: #009E73; font-weight: bold; } .fails { color: #D55E00; font-weight: bold; }
 .inconclusive { color: #555; font-weight: bold; }
 table.verdicts td { white-space: nowrap; } table.verdicts td:first-child { white-space: normal; }
+div.table { overflow-x: auto; max-width: 100%; }
+div.table td { max-width: 40em; overflow-wrap: break-word; }
+nav.toc { background: #f7f7f7; padding: 0.4em 1em 0.6em; margin: 1em 0 1.5em; font-size: 0.92em; }
+nav.toc h2 { border: none; margin: 0.3em 0; font-size: 1.1em; } nav.toc ul { margin: 0.2em 0; padding-left: 1.4em; }
+table.answer td { vertical-align: top; text-align: left; } table.answer td.number { text-align: right; white-space: nowrap; }
+table.answer th { text-align: left; }
+ol.stories li { margin-bottom: 0.5em; } p.lead { font-size: 1.05em; }
+.scripted { color: #666; font-style: italic; }
 """
