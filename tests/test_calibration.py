@@ -173,3 +173,94 @@ def test_calibrate_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message,
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr and not (tmp_path / "baseline_calibrated.yaml").exists()
+
+
+# -- issue 14: where calibrate writes, what it writes, and its progress ----------------------------------------
+
+
+def test_calibrate_writes_only_under_out_with_integers_and_its_bootstrap_ensemble(tmp_path, escalation):
+    done = escalation("calibrate", "baseline", "--parameters", "militias.*.base_attack_rate,united_states.refractory_days",
+                      "--worlds", "30", "--candidates", "8", "--rounds", "1", "--bootstrap", "5", "--days", "90",
+                      "--out", "fits", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no progress bar when standard error is not a terminal
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["fits/baseline_calibrated.yaml"]
+    text = (tmp_path / "fits" / "baseline_calibrated.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data["united_states"]["refractory_days"], int)  # the strict schema refuses 30.0 for days
+    calibrated = load_scenario(tmp_path / "fits" / "baseline_calibrated.yaml")
+    ensemble = calibrated.ensembles["baseline"]  # the refit replaces the shipped baseline ensemble
+    assert ensemble.knobs == ["militias.*.base_attack_rate", "united_states.refractory_days"]
+    assert len(ensemble.members) == 5 and all(len(m) == 2 for m in ensemble.members)
+    assert "united_states.refractory_days" not in calibrated.priors  # fitted now, so its prior is dropped
+    assert "iran.war_cost" in calibrated.priors
+    assert "- [" in text  # one member per line
+
+
+def test_calibrate_default_out_is_under_results(tmp_path, escalation):
+    done = escalation("calibrate", "talks_2021", "--worlds", "20", "--candidates", "4", "--rounds", "1",
+                      "--bootstrap", "2", "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()] == [
+        "results/calibrate-talks_2021/talks_2021_calibrated.yaml"]
+
+
+@pytest.mark.parametrize("out, message", [
+    ("afile/cal.yaml", "'afile' is a file; expected a directory or a .yaml file"),
+    ("afile/sub/cal.yaml", "is under 'afile', a file, not a directory"),
+    ("afile", "is a file; expected a directory or a .yaml file"),
+    ("adir.yaml", "is a directory; expected a .yaml file to write"),
+])
+def test_calibrate_refuses_an_unusable_out_before_the_fit(tmp_path, out, message, escalation):
+    """The shipped sizes (3 rounds x 32 candidates x 200 worlds, 200 bootstrap fits) take minutes; the refusal
+    comes at once, in one line."""
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    (tmp_path / "adir.yaml").mkdir()
+    done = escalation("calibrate", "baseline", "--out", out, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "--out" in done.stderr and done.stderr.count("\n") == 1
+
+
+def _under_a_terminal(command: list[str], env: dict, cwd) -> str:
+    """Run a command with standard error on a pseudo-terminal; return what it wrote there."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal 120 columns wide
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=slave, env=env, cwd=cwd)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=300)
+    os.close(master)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_calibrate_and_facts_show_a_progress_bar_on_a_terminal(tmp_path, escalation):
+    env = escalation.environment()
+    shown = _under_a_terminal(escalation.command("calibrate", "talks_2021", "--worlds", "20", "--candidates", "4",
+                                                 "--rounds", "1", "--bootstrap", "3", "--out", "c"), env, tmp_path)
+    assert "calibrate" in shown and "5/5" in shown  # 1 round + 3 bootstrap fits + the fit check
+    shown = _under_a_terminal(escalation.command("facts", "talks_2021", "--worlds", "30", "--days", "200"), env, tmp_path)
+    assert "facts" in shown and "run" in shown
+    quiet = _under_a_terminal(escalation.command("facts", "talks_2021", "--worlds", "30", "--days", "200", "--quiet"),
+                              env, tmp_path)
+    assert "facts" not in quiet

@@ -116,10 +116,12 @@ def _criterion(low: float | None, high: float | None) -> str:
 class FactRunner:
     """Runs scenarios (and their variants without an event) on common seeds, caching the worlds."""
 
-    def __init__(self, worlds: int, seed: int, days: int | None = None):
+    def __init__(self, worlds: int, seed: int, days: int | None = None,
+                 progress: Callable[[str], None] | None = None):
         self.n_worlds = worlds
         self.seed = seed
         self.days = days
+        self.progress = progress
         self._runs: dict[str, Worlds] = {}
 
     def worlds(self, scenario: Scenario, variant: str = "", drop: Callable | None = None) -> Worlds:
@@ -132,6 +134,8 @@ class FactRunner:
             days = self.days or scenario.days
             result = simulate(run_scenario, n_worlds=self.n_worlds, seed=self.seed, days=days, collect_series=False)
             self._runs[key] = Worlds.from_run(scenario, result, days)
+            if self.progress:
+                self.progress(f"{scenario.name} {variant}".strip())
         return self._runs[key]
 
 
@@ -326,15 +330,18 @@ def _per_world_pair(worlds: Worlds, rows: pd.DataFrame, flags: np.ndarray) -> tu
     return per_world(worlds, rows, flags), per_world(worlds, rows)
 
 
-def check_facts(scenarios: list[str] | None = None, worlds: int = 2000, seed: int = 0, days: int | None = None) -> list[Check]:
+def check_facts(scenarios: list[str] | None = None, worlds: int = 2000, seed: int = 0, days: int | None = None,
+                progress: Callable[[str], None] | None = None) -> list[Check]:
     """Check the stylized facts in the given scenarios (default: the era scenarios and the regional-war shock).
+
+    ``progress`` is called with the scenario (and variant) after each simulated run.
 
     Raises:
         InputError: an unknown scenario or a bad size.
     """
     if worlds < 10:
         raise InputError(f"expected at least 10 worlds, got {worlds}", key="--worlds")
-    runner = FactRunner(worlds, seed, days)
+    runner = FactRunner(worlds, seed, days, progress)
     checks: list[Check] = []
     loaded = [load_scenario(name) for name in scenarios or DEFAULT_SCENARIOS]  # bad names fail before any run
     if days is not None and days < 1:

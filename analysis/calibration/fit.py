@@ -267,6 +267,7 @@ class Calibration:
     days: int
     bootstrap: int
     fit_worlds: int = 0
+    draws: np.ndarray | None = None  # (replicates, knobs) bootstrap refits, knob values (multipliers for '*')
 
     def summary(self) -> str:
         """The fitted values with intervals and the fit per target, as text."""
@@ -319,16 +320,48 @@ class Calibration:
             values.update(fitted.path_values())
         return values
 
+    def ensemble_section(self, relative_to: str = "fit") -> dict:
+        """The bootstrap refits as one entry of a scenario's ``ensembles:`` (see :mod:`sim.scenario.uncertainty`).
+
+        Args:
+            relative_to: ``fit``: factors of the fitted values (for the calibrated scenario, whose values are
+                the fit's; 1 is the point estimate); ``scenario``: factors of the original scenario's values
+                (the refits' own values, for shipping the ensemble with the original scenario).
+
+        Raises:
+            ValueError: no bootstrap refits (``bootstrap`` 0 or 1).
+        """
+        if self.draws is None or len(self.draws) < 2:
+            raise ValueError("an ensemble needs at least 2 bootstrap refits")
+        centre = np.array([f.value if relative_to == "fit" else f.knob.start for f in self.knobs])
+        factors = self.draws / centre
+        return {
+            "method": f"bootstrap refits of `escalation calibrate {self.scenario.name}` (seed {self.seed}, "
+                      f"{len(self.draws)} replicates: worlds resampled, targets redrawn within their ranges; "
+                      f"{self.rounds} rounds x {self.candidates} candidates x {self.worlds} worlds); factors of the "
+                      + ("fitted values" if relative_to == "fit" else "scenario's values before this fit"),
+            "fitted_to": self.targets_file,
+            "knobs": [f.knob.name for f in self.knobs],
+            "members": [[float(f"{v:.4g}") for v in row] for row in factors],
+        }
+
     def yaml_text(self, extends: str) -> str:
-        """A calibrated scenario that extends the original and sets the fitted values, with provenance."""
+        """A calibrated scenario that extends the original and sets the fitted values, with provenance.
+
+        Integer parameters are written as integers (the strict schema refuses 30.0 for a number of days);
+        with two or more bootstrap refits the scenario carries them under ``ensembles.<scenario>`` (replacing an
+        inherited ensemble of that name), and a fitted path's inherited prior is dropped (a value is fitted or
+        judged, not both).
+        """
         today = dt.date.today().isoformat()
+        infos = parameter_paths(self.scenario)
         nested: dict = {}
         for path, value in self.calibrated_values().items():
             node = nested
             *parents, leaf = path.split(".")
             for part in parents:
                 node = node.setdefault(part, {})
-            node[leaf] = float(f"{value:.4g}")
+            node[leaf] = int(round(value)) if infos[path].kind == "int" else float(f"{value:.4g}")
         provenance = [
             f"calibrated {today} by `escalation calibrate {self.scenario.name} --targets {self.targets_file}` "
             f"(seed {self.seed}, {self.worlds} worlds x {self.candidates} candidates x {self.rounds} rounds): "
@@ -343,15 +376,29 @@ class Calibration:
             "sources": provenance,
             **nested,
         }
+        if self.draws is not None and len(self.draws) >= 2:
+            fitted_paths = set(self.calibrated_values())
+            dropped = {path: None for path in self.scenario.priors if path in fitted_paths}
+            if dropped:
+                data["priors"] = dropped
+            ensemble = {"ensembles": {self.scenario.name: self.ensemble_section("fit")}}
+        else:
+            ensemble = {}
         header = [f"# {self.scenario.name}, calibrated: written by `escalation calibrate`.", "# Fit per target:"]
         header += ["#" + line for line in self.table_lines()] + ["# " + self.verdict_line()]
-        return "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, width=110, allow_unicode=True)
+        return ("\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False, width=110, allow_unicode=True)
+                + ensemble_yaml(ensemble))
+
+
+def ensemble_yaml(section: dict) -> str:
+    """An ``ensembles:`` section as YAML text, one member per line (flow lists); empty for an empty mapping."""
+    return yaml.safe_dump(section, sort_keys=False, width=110, allow_unicode=True, default_flow_style=None) if section else ""
 
 
 def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None = None, parameters: list[str] | None = None,
               worlds: int = 200, seed: int = 0, candidates: int = 32, rounds: int = 3, bootstrap: int = 200,
               fit_worlds: int | None = None, days: int | None = None, search_factor: float = SEARCH_FACTOR,
-              progress: Callable[[str], None] | None = None) -> Calibration:
+              progress: Callable[[str], None] | None = None, tick: Callable[[int], None] | None = None) -> Calibration:
     """Fit parameters of a scenario to the targets that apply to it.
 
     Args:
@@ -367,6 +414,7 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
         days: horizon (default: the scenario's).
         search_factor: the first round searches each value in [value / factor, value * factor].
         progress: called with one line per stage (e.g. ``print`` to standard error).
+        tick: called with 1 after each of the ``rounds + bootstrap + 1`` steps (a progress bar's update).
 
     Returns:
         A :class:`Calibration`.
@@ -379,6 +427,7 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
         if value < least:
             raise InputError(f"expected at least {least}, got {value}", key=name)
     report = progress or (lambda line: None)
+    step = tick or (lambda count: None)
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     all_targets = load_targets(targets_file)
     source = str(targets_file) if targets_file is not None else "scenarios/targets/calibration_2019_2021.yaml"
@@ -417,11 +466,12 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
         best_z = minimise_surface(coefficients, goals, below, above, box, z[order[:3]])
         report(f"  best simulated candidate: objective {scores[order[0]]:.2f}; surface optimum "
                + ", ".join(f"{kn.name}={np.exp(v):.4g}" for kn, v in zip(knobs, best_z)))
+        step(1)
         if round_index < rounds - 1:
             half = (box[:, 1] - box[:, 0]) / 4
             box = np.column_stack([np.maximum(best_z - half, box[:, 0]), np.minimum(best_z + half, box[:, 1])])
     report(f"{bootstrap} bootstrap fits for the intervals")
-    draws = _bootstrap_fits(batch, z, fitted_targets, box, best_z, bootstrap, seed)
+    draws = _bootstrap_fits(batch, z, fitted_targets, box, best_z, bootstrap, seed, step)
     fitted = []
     for j, knob in enumerate(knobs):
         lower, upper = (np.exp(np.quantile(draws[:, j], [0.025, 0.975])) if len(draws) else (np.nan, np.nan))
@@ -432,13 +482,15 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
     values = {path: value for f in fitted for path, value in f.path_values().items()}
     final = simulate(loaded, n_worlds=fit_worlds, seed=seed + 1, days=horizon, overrides=values, collect_series=False)
     fit = measure(Worlds.from_run(loaded, final, horizon), applying)
+    step(1)
     fitted_rows = [m for m in fit if m.target.role == "fit"]
     objective = float(objective_values(np.array([[m.value] for m in fitted_rows]), [m.target for m in fitted_rows])[0])
-    return Calibration(loaded, source, fitted, fit, objective, worlds, size, rounds, seed, fit_horizon, bootstrap, fit_worlds)
+    return Calibration(loaded, source, fitted, fit, objective, worlds, size, rounds, seed, fit_horizon, bootstrap, fit_worlds,
+                       np.exp(draws) if len(draws) else None)
 
 
 def _bootstrap_fits(batch: Batch, z: np.ndarray, targets: list[Target], box: np.ndarray, best_z: np.ndarray,
-                    replicates: int, seed: int) -> np.ndarray:
+                    replicates: int, seed: int, step: Callable[[int], None] = lambda count: None) -> np.ndarray:
     """Refits on resampled worlds and redrawn targets (normal, range = +-2 sd): (replicates, k) log-values."""
     rng = np.random.default_rng(seed)
     n_worlds = batch.numerators.shape[2]
@@ -450,4 +502,5 @@ def _bootstrap_fits(batch: Batch, z: np.ndarray, targets: list[Target], box: np.
         coefficients = fit_surface(z, batch.values(weights))
         redrawn = goals + rng.normal(0.0, spread)
         draws.append(minimise_surface(coefficients, redrawn, below, above, box, best_z[None, :]))
+        step(1)
     return np.array(draws).reshape(-1, z.shape[1])

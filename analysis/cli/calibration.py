@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -30,9 +31,11 @@ def register(subparsers) -> None:
                    help="first round searches [value / F, value * F] within the schema's range (default 3)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="master seed (default 0)")
     p.add_argument("--days", type=int, default=None, help="horizon (default: the scenario's)")
-    p.add_argument("--out", metavar="FILE", default=None,
-                   help="calibrated scenario YAML to write (default <scenario>_calibrated.yaml here)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
+    p.add_argument("--out", metavar="DIR|FILE.yaml", default=None,
+                   help="where to write: a directory (default results/calibrate-<scenario>/), which gets "
+                        "<scenario>_calibrated.yaml, or a .yaml file; the calibrated scenario carries the bootstrap "
+                        "refits in its `ensembles:` section, and nothing is written anywhere else")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (none either when stderr is not a terminal)")
     p.set_defaults(func=_cmd_calibrate)
 
     p = subparsers.add_parser(
@@ -45,7 +48,60 @@ def register(subparsers) -> None:
     p.add_argument("--worlds", type=int, default=2000, metavar="N", help="worlds per scenario (default 2000)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="master seed (default 0)")
     p.add_argument("--days", type=int, default=None, help="horizon (default: each scenario's)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (none either when stderr is not a terminal)")
     p.set_defaults(func=_cmd_facts)
+
+
+class progress_bar:
+    """A tqdm bar on standard error, silent when quiet or when standard error is not a terminal."""
+
+    def __init__(self, total: int | None, label: str, quiet: bool, unit: str = "step"):
+        from tqdm import tqdm
+
+        self.label = label
+        self.bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False,
+                        disable=quiet or not sys.stderr.isatty())
+
+    def describe(self, line: str) -> None:
+        """Show the current stage beside the bar."""
+        self.bar.set_description_str(f"{self.label}: {line.strip()[:60]}")
+
+    def update(self, count: int = 1) -> None:
+        """Advance the bar."""
+        self.bar.update(count)
+
+    def __enter__(self) -> "progress_bar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+
+
+def calibration_output(value: str | None, scenario: str) -> Path:
+    """The calibrated scenario's path for ``--out`` (a directory or a .yaml file), checked before the fit.
+
+    Raises:
+        InputError: the place cannot be written (under a file, read-only, no permission, a directory where the
+            file should go), as one line.
+    """
+    from analysis.runs.guards import check_output_dir
+
+    stem = Path(scenario).stem
+    if value is None:
+        folder, out = Path("results") / f"calibrate-{stem}", None
+    elif Path(value).suffix in (".yaml", ".yml"):
+        folder, out = Path(value).parent, Path(value)
+    else:
+        folder, out = Path(value), None
+    check_output_dir(folder, key="--out")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{str(folder)!r} is a file; expected a directory or a .yaml file to write", key="--out")
+    out = out or folder / f"{stem}_calibrated.yaml"
+    if out.is_dir():
+        raise InputError(f"{str(out)!r} is a directory; expected a .yaml file to write", key="--out")
+    if out.exists() and not os.access(out, os.W_OK):
+        raise InputError(f"cannot write {str(out)!r} (permission denied)", key="--out")
+    return out
 
 
 def _cmd_calibrate(args) -> int:
@@ -54,14 +110,11 @@ def _cmd_calibrate(args) -> int:
     parameters = [p.strip() for p in args.parameters.split(",") if p.strip()] if args.parameters else None
     if args.parameters is not None and not parameters:
         raise InputError("expected at least one dotted parameter path", key="--parameters")
-    out = Path(args.out) if args.out else None
-    if out is not None and out.suffix not in (".yaml", ".yml"):
-        raise InputError("expected a .yaml file to write the calibrated scenario to", key="--out")
     from analysis.runs.guards import (
-        check_days, check_fits, check_output_dir, check_seed, chunk_bytes_per_world, fitting_worlds,
+        check_days, check_fits, check_seed, chunk_bytes_per_world, fitting_worlds,
     )
 
-    check_output_dir(out.parent if out is not None else Path("."), key="--out")
+    out = calibration_output(args.out, args.scenario)
     check_seed(args.seed)
     check_days(args.days)
     if args.worlds > 0 and args.candidates > 0:  # one vectorized batch of every candidate's worlds (events kept)
@@ -69,11 +122,10 @@ def _cmd_calibrate(args) -> int:
                    f"a round of {args.candidates:,} candidates in one batch", key="--worlds",
                    hint=f" ({fitting_worlds(chunk_bytes_per_world(args.days or 500, False, True) * args.candidates):,} "
                         "per candidate)")
-    result = calibrate(args.scenario, args.targets, parameters, worlds=args.worlds, seed=args.seed,
-                       candidates=args.candidates, rounds=args.rounds, bootstrap=args.bootstrap, days=args.days,
-                       search_factor=args.search_factor,
-                       progress=None if args.quiet else lambda line: print(line, file=sys.stderr, flush=True))
-    out = out or Path(f"{result.scenario.name}_calibrated.yaml")
+    with progress_bar(args.rounds + args.bootstrap + 1, "calibrate", args.quiet) as bar:
+        result = calibrate(args.scenario, args.targets, parameters, worlds=args.worlds, seed=args.seed,
+                           candidates=args.candidates, rounds=args.rounds, bootstrap=args.bootstrap, days=args.days,
+                           search_factor=args.search_factor, progress=bar.describe, tick=bar.update)
     original = Path(args.scenario)
     extends = str(original.resolve()) if original.suffix in (".yaml", ".yml") else result.scenario.name
     note = ""
@@ -84,6 +136,7 @@ def _cmd_calibrate(args) -> int:
         else:
             note = f"; load it with --scenario-path {original.resolve().parent}"
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(result.yaml_text(extends), encoding="utf-8")
     except OSError as error:
         raise InputError(f"cannot write the calibrated scenario ({error.strerror or type(error).__name__})",
@@ -103,6 +156,8 @@ def _cmd_facts(args) -> int:
         check_fits(args.worlds, chunk_bytes_per_world(args.days or 500, False, True), "a scenario's worlds in one batch",
                    key="--worlds")
 
-    checks = check_facts(args.scenarios or None, worlds=args.worlds, seed=args.seed, days=args.days)
+    with progress_bar(None, "facts", args.quiet, unit="run") as bar:
+        checks = check_facts(args.scenarios or None, worlds=args.worlds, seed=args.seed, days=args.days,
+                             progress=lambda label: (bar.describe(label), bar.update(1)))
     print(facts_report(checks, args.worlds, args.seed))
     return 0

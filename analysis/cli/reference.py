@@ -41,6 +41,9 @@ def _range(field: FieldInfo) -> str:
     return f"{'' if lo is None else lo} .. {'' if hi is None else hi}"
 
 
+KEY_NAMES = {"priors": "<path>", "ensembles": "<scenario>"}  # mappings keyed by free text (sim/scenario/uncertainty.py)
+
+
 def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str, str, str]]:
     rows = []
     for name, field in model.model_fields.items():
@@ -55,10 +58,10 @@ def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str,
         if get_origin(annotation) is dict:
             key_type, value_type = get_args(annotation)
             if isinstance(value_type, type) and issubclass(value_type, BaseModel):
-                key = "<faction>" if value_type is Faction else "<weapon>"
+                key = "<faction>" if value_type is Faction else KEY_NAMES.get(name, "<weapon>")
                 doc = field.description or ""
-                if value_type is not Faction:
-                    doc += f" Keys (<weapon>): {', '.join(get_args(key_type))}."
+                if get_args(key_type):  # a Literal of the allowed keys
+                    doc += f" Keys ({key}): {', '.join(get_args(key_type))}."
                 rows.append((path, "mapping", "", "", _default(field), doc))
                 rows.extend(_rows(value_type, f"{path}.{key}."))
                 continue

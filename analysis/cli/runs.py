@@ -63,11 +63,11 @@ def register(subparsers) -> None:
     sweep.set_defaults(func=run_sweep)
 
 
-def _execute(plan, args) -> int:
+def _execute(plan, args, label: str | None = None) -> int:
     from analysis.runs.execute import execute, install_sigterm_as_interrupt, outcome_summary
 
     install_sigterm_as_interrupt()
-    results = execute(plan, args.out, workers=args.workers, chunk_size=args.chunk_size, scheduler=args.scheduler,
+    results = execute(plan, args.out, label=label, workers=args.workers, chunk_size=args.chunk_size, scheduler=args.scheduler,
                       dask=args.dask, series=args.series, events=args.events, quiet=args.quiet,
                       connect_timeout=args.connect_timeout, force_workers=args.force_workers)
     if not args.quiet:
@@ -82,8 +82,8 @@ def run_batch(args) -> int:
     if args.ensemble is not None:
         from analysis.calibration.ensemble import plan_ensemble
 
-        return _execute(plan_ensemble(args.scenarios, args.ensemble, args.worlds, args.point_worlds, args.seed,
-                                      args.days), args)
+        plan = plan_ensemble(args.scenarios, args.ensemble, args.worlds, args.point_worlds, args.seed, args.days)
+        return _execute(plan, args, label=f"escalation batch {plan.name}")
     if args.point_worlds is not None:
         from sim.errors import InputError
 

@@ -28,6 +28,18 @@ Definition printed with every verdict:
   contained-exchange worlds by path, the chain of key decisions into the class (the trigger of the first
   direct strike, who struck first, warned or not, casualties, the rounds, how it ended).
 
+* **parameter uncertainty** (``escalation thesis --ensemble SCENARIO``, or a store of ``escalation batch
+  --ensemble M``): the scenario's point values are one plausible parameter vector among many (the
+  calibration's ``ensembles:`` and the ``priors:`` of the values set by judgement,
+  :mod:`analysis.calibration.ensemble`). Three numbers per scenario: (i) P(confrontation) at the point
+  estimate with its exact interval; (ii) the posterior-predictive P(confrontation), the share of
+  confrontation over worlds whose parameters are drawn (M vectors x K worlds each), with a 95 % interval
+  that includes parameter uncertainty: a two-stage bootstrap [Efron1979] (vectors resampled, then each
+  vector's worlds redrawn binomially at its observed share), never narrower than the exact interval of the
+  pooled worlds; (iii) the share of the M vectors for which the thesis holds, fails or is inconclusive,
+  each vector's verdict from the exact interval of its own K worlds. The verdict that counts for the exit
+  code is (ii)'s.
+
 Exit codes of ``escalation thesis``: 0 holds everywhere, 1 fails somewhere (in any scenario or at any
 sweep point), 3 inconclusive (nowhere fails, somewhere unsettled), 2 bad input.
 """
@@ -36,6 +48,8 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+
+import numpy as np
 
 from analysis.runs.resultsets import ResultSet
 from analysis.stats.intervals import ThesisVerdict, proportion_interval, thesis_verdict
@@ -84,11 +98,22 @@ class SetVerdict:
     pooled: ThesisVerdict
     space: dict | None = None
     definition: str = "shipped"
+    ensemble: "UncertainThesis | None" = None  # ensemble stores: the three numbers under parameter uncertainty
 
 
 def evaluate(result_set: ResultSet, threshold: float, definition: str = "shipped") -> SetVerdict:
     """The thesis verdict for one result set under a definition of confrontation (``shipped`` or ``broad``)."""
     event = DEFINITIONS[definition][0]
+    if result_set.design_kind == "ensemble":
+        outcomes = result_set.outcomes
+        hits = event_indicator(outcomes, event).astype(bool)
+        rows = outcomes["design_row"].to_numpy()
+        vectors = np.unique(rows[rows > 0])
+        uncertain = uncertain_verdict(hits[rows == 0], np.array([hits[rows == v].sum() for v in vectors]),
+                                      np.array([(rows == v).sum() for v in vectors]), threshold, definition,
+                                      label=result_set.scenario)
+        pooled = thesis_verdict(int(hits[rows > 0].sum()), int((rows > 0).sum()), threshold)
+        return SetVerdict(result_set, uncertain.verdict, pooled, definition=definition, ensemble=uncertain)
     if result_set.kind != "sweep" or not result_set.parameters:
         hits = event_indicator(result_set.outcomes, event)
         pooled = thesis_verdict(int(hits.sum()), len(hits), threshold)
@@ -156,6 +181,10 @@ def describe(verdict: SetVerdict) -> list[str]:
     """Lines of text for one result set's verdict."""
     s = verdict.result_set
     incomplete = "" if s.complete else f"; INCOMPLETE store: {s.worlds_done} of {s.worlds_total} worlds"
+    if verdict.ensemble is not None:
+        other = evaluate(s, verdict.pooled.threshold, OTHER[verdict.definition]).ensemble
+        return [f"{s.label} [{s.path}, ensemble store, {len(s.outcomes)} worlds, {s.days} days{incomplete}]",
+                *verdict.ensemble.lines()[1:], other.other_definition_line()]
     head = f"{s.label} [{s.path}, {s.kind}, {len(s.outcomes)} worlds, {s.days} days{incomplete}]"
     if verdict.space is None:
         p = verdict.pooled
@@ -193,3 +222,178 @@ def report_text(verdicts: list[SetVerdict], threshold: float) -> str:
     lines += ["", f"Exit code {EXIT_CODES[final]}: {meaning} (0 holds everywhere, 1 fails somewhere, "
                   f"3 inconclusive, 2 bad input). Scenarios are reported one by one, never pooled."]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# The thesis under parameter uncertainty: three numbers per scenario
+
+
+def _pct(value: float) -> str:
+    """A probability as a percentage with three decimals below 0.1 %, else two."""
+    return f"{value:.3%}" if 0 < value < 0.001 else f"{value:.2%}"
+
+
+@dataclass
+class UncertainThesis:
+    """The thesis for one scenario under parameter uncertainty.
+
+    Attributes:
+        label: the scenario.
+        threshold, definition: as for every verdict.
+        point: (i) the verdict at the point estimate (the scenario's own values), exact interval.
+        share, lower, upper: (ii) the posterior-predictive P(confrontation) over the drawn vectors' worlds and
+            its 95 % interval including parameter uncertainty (see the module docstring).
+        verdict: (ii)'s verdict: holds if ``upper`` < threshold, fails if ``lower`` > threshold.
+        vector_hits, vector_worlds: confrontations and worlds of each drawn vector.
+        shares: (iii) the share of vectors whose own exact interval holds, fails or is inconclusive.
+        note: what the vectors were drawn from (printed in the head line).
+    """
+
+    label: str
+    threshold: float
+    definition: str
+    point: ThesisVerdict
+    share: float
+    lower: float
+    upper: float
+    verdict: str
+    vector_hits: np.ndarray
+    vector_worlds: np.ndarray
+    shares: dict
+    note: str = ""
+
+    @property
+    def vectors(self) -> int:
+        """Number of parameter vectors drawn."""
+        return len(self.vector_hits)
+
+    @property
+    def members(self) -> int:
+        """Parameter vectors drawn (the name the report's answer section reads)."""
+        return self.vectors
+
+    def head_line(self) -> str:
+        """The scenario and the sizes."""
+        worlds = self.vector_worlds
+        per = f"{int(worlds[0]):,}" if (worlds == worlds[0]).all() else f"median {np.median(worlds):,.0f}"
+        return (f"{self.label}: {self.vectors} parameter vectors x {per} worlds; point estimate {self.point.worlds:,} "
+                f"worlds{'; ' + self.note if self.note else ''}")
+
+    def lines(self) -> list[str]:
+        """The three numbers, one line each, after a head line."""
+        p, q = self.point, np.quantile(self.vector_hits / self.vector_worlds, [0.05, 0.5, 0.95])
+        hits, worlds = int(self.vector_hits.sum()), int(self.vector_worlds.sum())
+        return [
+            self.head_line(),
+            f"  (i) at the point estimate: {p.confrontations:,}/{p.worlds:,} worlds in confrontation, P = {_pct(p.share)}, "
+            f"exact 95 % interval [{_pct(p.lower)}, {_pct(p.upper)}] -> {p.verdict.upper()}",
+            f"  (ii) posterior predictive (parameters drawn): {hits:,}/{worlds:,} worlds, P = {_pct(self.share)}, 95 % "
+            f"interval with parameter uncertainty [{_pct(self.lower)}, {_pct(self.upper)}] -> {self.verdict.upper()}",
+            f"  (iii) per parameter vector (each vector's exact interval): the thesis holds for "
+            f"{self.shares['holds']:.0%} of the vectors, fails for {self.shares['fails']:.0%}, is inconclusive for "
+            f"{self.shares['inconclusive']:.0%}; P per vector: median {_pct(q[1])}, 90 % of vectors in "
+            f"[{_pct(q[0])}, {_pct(q[2])}]",
+        ]
+
+    def other_definition_line(self) -> str:
+        """This reading, compact, as the other definition's line of a verdict."""
+        return (f"  under the {self.definition} definition ({DEFINITIONS[self.definition][0]}): (i) {_pct(self.point.share)} "
+                f"-> {self.point.verdict.upper()}; (ii) {_pct(self.share)} [{_pct(self.lower)}, {_pct(self.upper)}] -> "
+                f"{self.verdict.upper()}; (iii) holds / fails / inconclusive for {self.shares['holds']:.0%} / "
+                f"{self.shares['fails']:.0%} / {self.shares['inconclusive']:.0%} of the vectors")
+
+    @property
+    def text(self) -> str:
+        """The lines as one text."""
+        return "\n".join(self.lines())
+
+
+def predictive_interval(vector_hits: np.ndarray, vector_worlds: np.ndarray, replicates: int = 4000,
+                        seed: int = 0, confidence: float = 0.95) -> tuple[float, float]:
+    """95 % interval of the posterior-predictive share over vectors of worlds, parameter uncertainty included.
+
+    A two-stage bootstrap [Efron1979]: resample the vectors with replacement, then redraw each chosen vector's
+    worlds binomially at its observed share; the percentile interval of the pooled share, widened where needed
+    to hold the exact Clopper-Pearson interval of all the worlds pooled (which alone ignores that worlds of
+    one vector share its parameters).
+    """
+    hits = np.asarray(vector_hits, dtype=np.int64)
+    worlds = np.asarray(vector_worlds, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    alpha = 1.0 - confidence
+    chosen = rng.integers(0, len(hits), size=(replicates, len(hits)))
+    redrawn = rng.binomial(worlds[chosen], hits[chosen] / worlds[chosen])
+    pooled = redrawn.sum(axis=1) / worlds[chosen].sum(axis=1)
+    low, high = np.quantile(pooled, [alpha / 2, 1 - alpha / 2])
+    exact_low, exact_high = (float(v) for v in proportion_interval(int(hits.sum()), int(worlds.sum()), confidence))
+    return float(min(low, exact_low)), float(max(high, exact_high))
+
+
+def uncertain_verdict(point_hits: np.ndarray, vector_hits: np.ndarray, vector_worlds: np.ndarray, threshold: float,
+                      definition: str = "shipped", label: str = "", note: str = "", seed: int = 0) -> UncertainThesis:
+    """The three numbers of the thesis under parameter uncertainty (see the module docstring).
+
+    Args:
+        point_hits: one boolean per world at the point estimate (True: counted as confrontation).
+        vector_hits: confrontations per drawn vector (M,).
+        vector_worlds: worlds per drawn vector (M,).
+        threshold: the thesis threshold.
+        definition: ``shipped`` or ``broad`` (only labels the text; the hits are already counted).
+        label: the scenario's name.
+        note: what the vectors were drawn from.
+        seed: the bootstrap's seed.
+    """
+    vector_hits = np.asarray(vector_hits, dtype=np.int64)
+    vector_worlds = np.asarray(vector_worlds, dtype=np.int64)
+    point = thesis_verdict(int(np.sum(point_hits)), int(np.size(point_hits)), threshold)
+    lower, upper = predictive_interval(vector_hits, vector_worlds, seed=seed)
+    verdict = "holds" if upper < threshold else "fails" if lower > threshold else "inconclusive"
+    lo, hi = proportion_interval(vector_hits, vector_worlds)
+    per_vector = np.where(hi < threshold, "holds", np.where(lo > threshold, "fails", "inconclusive"))
+    shares = {kind: float(np.mean(per_vector == kind)) for kind in ("holds", "fails", "inconclusive")}
+    return UncertainThesis(label, threshold, definition, point, float(vector_hits.sum() / vector_worlds.sum()),
+                           lower, upper, verdict, vector_hits, vector_worlds, shares, note)
+
+
+def ensemble_thesis(scenario, vectors: int = 40, worlds: int = 500, point_worlds: int = 20_000, seed: int = 0,
+                    threshold: float = 0.05, definition: str = "shipped", days: int | None = None,
+                    progress=None) -> tuple[UncertainThesis, UncertainThesis]:
+    """Simulate a scenario's point estimate and drawn parameter vectors; the thesis under both definitions.
+
+    Args:
+        scenario: a scenario name, path or Scenario with ``ensembles:`` or ``priors:``.
+        vectors: parameter vectors drawn (M).
+        worlds: worlds per vector (K).
+        point_worlds: worlds at the point estimate (seeded as ``escalation run --seed``).
+        seed: the master seed (vectors and worlds are keyed by it: see :mod:`analysis.calibration.ensemble`).
+        threshold: the thesis threshold.
+        definition: the definition the first result uses; the second uses the other one.
+        days: horizon (default the scenario's).
+        progress: called with the worlds done after each chunk.
+
+    Returns:
+        ``(under the definition, under the other definition)``.
+
+    Raises:
+        InputError: bad sizes, or a scenario with neither ensembles nor priors.
+    """
+    from analysis.calibration.ensemble import run_ensemble
+    from analysis.stats.intervals import check_threshold
+    from analysis.stats.sweeps import EVENTS
+
+    threshold = check_threshold(threshold)
+    run = run_ensemble(scenario, vectors, worlds, point_worlds, seed=seed, days=days, progress=progress)
+    scenario = run.scenario
+    parts = []
+    for name, ensemble in scenario.ensembles.items():
+        knobs = len(ensemble.knobs)
+        parts.append(f"{name}'s {len(ensemble.members)} bootstrap refits of {knobs} knob{'s' if knobs > 1 else ''}")
+    if scenario.priors:
+        parts.append(f"priors on {len(scenario.priors)} values set by judgement")
+    note = " and ".join(parts) + f"; seed {seed}"
+    results = []
+    for name in (definition, OTHER[definition]):
+        counted = EVENTS[DEFINITIONS[name][0]]
+        results.append(uncertain_verdict(np.isin(run.point, counted), np.isin(run.outcomes, counted).sum(axis=1),
+                                         np.full(vectors, worlds), threshold, name, scenario.name, note, seed))
+    return results[0], results[1]

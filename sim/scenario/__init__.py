@@ -8,6 +8,8 @@ code. The package is split by job:
 - :mod:`~sim.scenario.schema`: the whole document (:class:`Scenario`) and its validation;
 - :mod:`~sim.scenario.loading`: reading files strictly, ``extends:`` and the shipped scenarios;
 - :mod:`~sim.scenario.paths`: dotted parameter paths for sweeps and overrides;
+- :mod:`~sim.scenario.uncertainty`: ``priors:`` (ranges of values set by judgement) and ``ensembles:`` (the
+  calibration's parameter vectors);
 - :mod:`~sim.scenario.errors`: a validation error as one :class:`ScenarioError` line.
 
 Callers import from here: ``from sim.scenario import load_scenario, parameter_paths``.
@@ -24,6 +26,7 @@ from sim.scenario.sections import (
     Context, Faction, Hostility, IranConfig, IraqiGovernmentConfig, MilitiaDynamics, QudsForceConfig, TargetExposure,
     TargetMix, UnitedStatesConfig, WeaponLethality,
 )
+from sim.scenario.uncertainty import DISTRIBUTIONS, Ensemble, Prior, knob_paths
 from sim.scenario.timeline import (
     AttackEvent, CapabilityEvent, CeasefireEvent, DirectStrikeEvent, DrawdownEvent, ElectionEvent, EventBase,
     LeaderKilledEvent, MissionEndEvent, OrderEvent, OutsideWarEvent, ShockEvent, SiegeEvent, StrikeEvent, TalksEvent,
@@ -31,7 +34,7 @@ from sim.scenario.timeline import (
 )
 
 __all__ = [
-    "AttackEvent", "CapabilityEvent", "CeasefireEvent", "Context", "DEFAULT_FACTIONS", "DirectStrikeEvent",
+    "AttackEvent", "CapabilityEvent", "DISTRIBUTIONS", "Ensemble", "Prior", "knob_paths", "CeasefireEvent", "Context", "DEFAULT_FACTIONS", "DirectStrikeEvent",
     "DrawdownEvent", "ElectionEvent", "EventBase",
     "Faction", "Hostility", "IranConfig", "IraqiGovernmentConfig", "LeaderKilledEvent", "MilitiaDynamics", "MissionEndEvent", "OrderEvent",
     "OutsideWarEvent",

@@ -58,8 +58,12 @@ def parameter_paths(scenario: BaseModel) -> dict[str, ParameterInfo]:
     """Every numeric parameter of a scenario by dotted path (e.g. ``militias.badr.obedience``).
 
     The horizon ``days`` is not a parameter (it is an option of the run), nor are the outcome definitions
-    under ``outcomes`` (they say how results are read, not what happens).
+    under ``outcomes`` (they say how results are read, not what happens), nor the uncertainty sections
+    ``priors`` and ``ensembles`` (they say how far the values can be trusted).
     """
     paths = _numeric_fields(scenario, "")
     paths.pop("days", None)
-    return {path: info for path, info in paths.items() if not path.startswith("outcomes.")}
+    return {path: info for path, info in paths.items() if not path.startswith(NOT_PARAMETERS)}
+
+
+NOT_PARAMETERS = ("outcomes.", "priors.", "ensembles.")

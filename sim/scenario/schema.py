@@ -22,6 +22,7 @@ from sim.scenario.sections import (
     FACTION_KEY, Context, Faction, Hostility, IranConfig, IraqiGovernmentConfig, MilitiaDynamics, P,
     QudsForceConfig, Strict, UnitedStatesConfig,
 )
+from sim.scenario.uncertainty import Ensemble, Prior, check_uncertainty
 from sim.scenario.timeline import (
     AttackEvent, CapabilityEvent, EventBase, LeaderKilledEvent, OutsideWarEvent, ShockEvent, SiegeEvent, StrikeEvent,
     TimelineEvent, TruceEvent,
@@ -65,6 +66,17 @@ class Scenario(Strict):
     timeline: list[TimelineEvent] = Field(default_factory=list, description="Dated events (replaces the parent's).")
     outcomes: OutcomeDefinitions = Field(
         default_factory=OutcomeDefinitions, description="How outcome classes are defined (definitions, not parameters)."
+    )
+    priors: dict[str, Prior] = Field(
+        default_factory=dict,
+        description="Plausible ranges of values set by judgement, by dotted parameter path (not parameters: a run "
+        "uses the scenario's values; `escalation thesis --ensemble` draws from these).",
+    )
+    ensembles: dict[str, Ensemble] = Field(
+        default_factory=dict,
+        description="The calibration's uncertainty, by the name of the scenario fitted: parameter vectors from its "
+        "bootstrap refits, as factors of the scenario's values (written by `escalation calibrate`; merged by name "
+        "through `extends:`, the last one setting a path wins; null drops one).",
     )
 
     @field_validator("name")
@@ -119,6 +131,7 @@ class Scenario(Strict):
                 raise ValueError(f"{where}: {when} comes before timeline[{previous[0]}] (day {previous[1]}); "
                                  "expected events in date order")
             previous = (index, day)
+        check_uncertainty(self.priors, self.ensembles, parameter_paths(self))
         return self
 
     def event_day(self, event: EventBase) -> int:
