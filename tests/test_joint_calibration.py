@@ -80,3 +80,16 @@ def _kill_paths(scenario) -> dict[str, float]:
 def test_one_era_is_not_a_joint_fit():
     with pytest.raises(InputError, match="at least two era scenarios"):
         calibrate_jointly(["baseline"], worlds=20, candidates=4, rounds=1, bootstrap=0)
+
+
+def test_cli_calibrate_joint_prints_every_era_and_writes_only_under_out(tmp_path, escalation):
+    done = escalation("calibrate", "--joint", "--worlds", "10", "--candidates", "4", "--rounds", "1",
+                      "--bootstrap", "0", "--out", tmp_path / "joint", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for era in ("baseline", "crisis_2019_2020", "talks_2021", "campaign_2023_2024"):
+        assert f"{era} at the joint values" in done.stdout
+    assert "(shared)" in done.stdout and ("Every target in range" in done.stdout or "Out of range:" in done.stdout)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["joint/joint_fit.txt"]
+    refused = escalation("calibrate", "--joint", "baseline", cwd=tmp_path)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "takes no SCENARIO" in refused.stderr

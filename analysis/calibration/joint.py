@@ -24,6 +24,7 @@ afresh per era and every target (fit, check, and apart the ones set from the rec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Callable
 
@@ -50,12 +51,19 @@ OWN_PARAMETERS = {
     "talks_2021": ["militias.*.base_attack_rate"],
     "campaign_2023_2024": ["militia_dynamics.outside_war_multiplier"],
 }
-ERA_TARGETS = {
-    "baseline": "scenarios/targets/calibration_2019_2021.yaml",
-    "crisis_2019_2020": "scenarios/targets/calibration_2019_2021.yaml",
-    "talks_2021": "scenarios/targets/calibration_2019_2021.yaml",
-    "campaign_2023_2024": "scenarios/targets/calibration_2023_2024.yaml",
+ERA_TARGETS = {  # the shipped targets files (scenarios/targets/), by scenario
+    "baseline": "calibration_2019_2021.yaml",
+    "crisis_2019_2020": "calibration_2019_2021.yaml",
+    "talks_2021": "calibration_2019_2021.yaml",
+    "campaign_2023_2024": "calibration_2023_2024.yaml",
 }
+
+
+def _targets_path(name: str) -> str:
+    """A shipped targets file's path (a bare file name), or the user's path as given."""
+    if "/" in name or "\\" in name:
+        return name
+    return str(Path(str(resources.files("scenarios.targets"))) / name)
 SEARCH_FACTOR = 2.0  # the shipped values are already fitted era by era: search [value / 2, value * 2]
 
 
@@ -246,8 +254,9 @@ def calibrate_jointly(scenarios: list[str | Path | Scenario] | None = None, targ
     columns = _era_columns(len(shared), own_counts)
     eras = []
     for scenario, knobs, era_columns in zip(loaded, knobs_per_era, columns):
-        source = files.get(scenario.name, ERA_TARGETS["baseline"])
-        era = Era(scenario, source, targets_for(scenario, load_targets(source), source), knobs, era_columns)
+        source = _targets_path(files.get(scenario.name, ERA_TARGETS["baseline"]))
+        shown = f"scenarios/targets/{Path(source).name}" if Path(source).parent == Path(_targets_path("x")).parent else source
+        era = Era(scenario, shown, targets_for(scenario, load_targets(source), shown), knobs, era_columns)
         if not era.fitted:
             raise InputError(f"no target with role 'fit' applies to scenario '{scenario.name}'", file=source)
         eras.append(era)

@@ -17,7 +17,13 @@ def register(subparsers) -> None:
                     "(simulated method of moments with common random numbers; every round runs all candidates in "
                     "one vectorized batch). Prints the fitted values with 95% intervals and the fit per target, "
                     "and writes a calibrated scenario YAML that extends the original.")
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario name or YAML path")
+    p.add_argument("scenario", metavar="SCENARIO", nargs="?", default=None,
+                   help="scenario name or YAML path (not with --joint)")
+    p.add_argument("--joint", action="store_true",
+                   help="fit the era scenarios baseline, crisis_2019_2020, talks_2021 and campaign_2023_2024 "
+                        "together: the parameters they share as one multiplier in every era, each era's own "
+                        "alongside (analysis.calibration.joint); prints the joint values and every era's fit, and "
+                        "writes them to --out (default results/calibrate-joint/joint_fit.txt)")
     p.add_argument("--targets", metavar="FILE", default=None,
                    help="targets YAML (default: the shipped scenarios/targets/calibration_2019_2021.yaml)")
     p.add_argument("--parameters", metavar="PATH,PATH", default=None,
@@ -104,8 +110,42 @@ def calibration_output(value: str | None, scenario: str) -> Path:
     return out
 
 
+def _cmd_calibrate_jointly(args) -> int:
+    from analysis.calibration.joint import calibrate_jointly
+    from analysis.runs.guards import check_output_dir, check_seed
+
+    if args.scenario is not None or args.targets or args.parameters or args.days:
+        raise InputError("--joint fits the four era scenarios with their shipped targets; it takes no SCENARIO, "
+                         "--targets, --parameters or --days", key="--joint")
+    check_seed(args.seed)
+    if args.out is not None and Path(args.out).suffix in (".yaml", ".yml"):
+        raise InputError("--joint writes a text table; expected a directory or a .txt file", key="--out")
+    out = Path(args.out) if args.out and Path(args.out).suffix == ".txt" else \
+        Path(args.out or Path("results") / "calibrate-joint") / "joint_fit.txt"
+    check_output_dir(out.parent, key="--out")
+    with progress_bar(None, "joint calibration", args.quiet) as bar:
+        result = calibrate_jointly(worlds=args.worlds, seed=args.seed, candidates=args.candidates, rounds=args.rounds,
+                                   bootstrap=args.bootstrap, search_factor=min(args.search_factor, 2.0),
+                                   progress=lambda line: (bar.describe(line), bar.update(1)))
+    text = result.summary()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot write the joint fit ({error.strerror or type(error).__name__})",
+                         file=str(out), key="--out") from None
+    print(text)
+    print(f"\nWrote {out}.")
+    return 0
+
+
 def _cmd_calibrate(args) -> int:
     from analysis.calibration.fit import calibrate
+
+    if args.joint:
+        return _cmd_calibrate_jointly(args)
+    if args.scenario is None:
+        raise InputError("expected a scenario name or YAML path (or --joint)", key="SCENARIO")
 
     parameters = [p.strip() for p in args.parameters.split(",") if p.strip()] if args.parameters else None
     if args.parameters is not None and not parameters:
