@@ -1,104 +1,90 @@
-"""Benchmark of batches and sweeps (issue 3); writes benchmarks/results/local/sweep.json (untracked) and prints a table.
+"""Benchmark of batches and sweeps on 2 workers; writes benchmarks/results/local/sweep.json and prints a table.
 
-Measures, each as a separate process whose whole process tree is sampled for memory:
+Measures, each as a separate command whose whole process tree is sampled for memory and CPU time:
 
 1. a 100,000-world sweep of the baseline (outcomes only, 25 grid points x 4,000 replicates) with
    `escalation sweep --workers 2` (target: under 2 minutes and under 1 GiB on 2 cores);
 2. throughput of `escalation batch` with 1 and with 2 workers (target: 2 workers >= 1.7x);
-3. the same 2,000 worlds through `mesa.batch_run` (the conventional Mesa way: one EscalationModel with
-   n_worlds=1 per run, a DataCollector, 2 processes) and through `escalation batch --workers 2`; the
-   max rung of every world must agree, so both really ran the same worlds.
+3. `escalation batch baseline --worlds 100000 --workers 2` on the process pool against the same with
+   `--dask` (a local Dask cluster), interleaved pool, Dask, Dask, pool, ... so both see the same load
+   (target: Dask's wall time within 1.2x of the pool's); skipped, with a note, without Dask installed.
 
-Peak memory is the largest sum of resident set sizes over the process and all its children, sampled
-every 20 ms (an upper bound: pages shared after fork are counted once per process).
+The comparison with Mesa is `benchmarks/bench_mesa.py` (a one-world-per-model Mesa twin under
+`mesa.batch_run`).
 
-Throughput is reported two ways: for the whole command (interpreter start and imports, ~1.5 s,
-included) and for the run itself as the store records it (``runs[-1].seconds`` in the manifest:
-planning, worker start, simulation and Parquet writes). The 1-vs-2-worker target uses the latter.
+Peak memory is the largest sum of resident set sizes over the command and all its descendants, sampled
+from /proc every 20 ms (an upper bound: pages shared after fork are counted once per process; None off
+Linux). CPU seconds are user + system time of the whole tree. Nothing here needs psutil.
 
-Usage: python benchmarks/bench_sweep.py [--sweep-worlds 100000] [--scaling-worlds 60000] [--mesa-worlds 2000]
-       [--wait-quiet SECONDS]
+Throughput is reported two ways: for the whole command (interpreter start and imports included) and for
+the run itself as the store records it (``runs[-1].seconds`` in the manifest: planning, worker start,
+simulation and Parquet writes). The 1-vs-2-worker target uses the latter.
+
+Results go to ``benchmarks/results/local/sweep.json`` (untracked); ``--reference`` writes the committed
+``benchmarks/results/sweep.json`` instead. Each result records the machine, the commit, and the load
+average before and after every timed command: on a shared machine only the ratios measured side by side
+mean much.
+
+Usage: python benchmarks/bench_sweep.py [--sweep-worlds 100000] [--scaling-worlds 60000] [--dask-worlds 100000]
+       [--dask-pairs 2] [--wait-quiet SECONDS] [--reference] [--only sweep,scaling,dask]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import resource
-import subprocess
+import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
-from mesa import DataCollector
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.model import EscalationModel
+from benchmarks import ROOT, context, escalation, measure, print_table, write_results  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "local" / "sweep.json"  # committed reference: results/sweep.json
 SEED = 20260401
 DAYS = 365
-
-
-def measure(command: list[str], cwd: Path) -> dict:
-    """Run a command; return wall seconds and the peak RSS (MiB) summed over its process tree."""
-    if WAIT_QUIET_SECONDS:
-        wait_for_quiet_machine(WAIT_QUIET_SECONDS)
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    process = psutil.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = 0
-    stop = threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not stop.is_set():
-            try:
-                tree = [process, *process.children(recursive=True)]
-                total = 0
-                for member in tree:
-                    try:
-                        total += member.memory_info().rss
-                    except psutil.Error:
-                        pass
-                peak = max(peak, total)
-            except psutil.Error:
-                pass
-            stop.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout, stderr = process.communicate()
-    seconds = time.perf_counter() - started
-    stop.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise SystemExit(f"benchmark command failed ({process.returncode}): {' '.join(command)}\n{stderr.decode()}")
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mib": round(peak / 2**20, 1),
-            "stdout": stdout.decode().strip()}
-
-
+DASK_TARGET = 1.2  # Dask's wall time at most this multiple of the pool's
 WAIT_QUIET_SECONDS = 0.0
+
+
+def cpu_busy_fraction(interval: float) -> float | None:
+    """Share of all CPUs busy over ``interval`` seconds, from /proc/stat (None off Linux)."""
+    def sample() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat") as handle:
+                fields = [int(x) for x in handle.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields), idle
+
+    first = sample()
+    time.sleep(interval)
+    second = sample()
+    if first is None or second is None or second[0] == first[0]:
+        return None
+    return 1.0 - (second[1] - first[1]) / (second[0] - first[0])
 
 
 def wait_for_quiet_machine(limit: float) -> None:
     """Wait (at most ``limit`` seconds) until other processes use under 15 % of the CPUs for 3 s."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if psutil.cpu_percent(interval=3) < 15:
+        busy = cpu_busy_fraction(3)
+        if busy is None or busy < 0.15:
             return
     print(f"  (machine still busy after waiting {limit:.0f} s; measuring anyway)", flush=True)
 
 
-def escalation(*args: str) -> list[str]:
-    return [sys.executable, "-m", "analysis.cli.main", *args]
+def timed(command: list[str]) -> dict:
+    """:func:`benchmarks.measure` after the optional wait for a quiet machine."""
+    if WAIT_QUIET_SECONDS:
+        wait_for_quiet_machine(WAIT_QUIET_SECONDS)
+    result = measure(command, ROOT)
+    result.pop("stdout", None)
+    return result
 
 
 def sweep_spec(path: Path, worlds: int) -> Path:
@@ -121,188 +107,132 @@ def sweep_spec(path: Path, worlds: int) -> Path:
     return path
 
 
-# --- the conventional Mesa way ------------------------------------------------------------------------
+def bench_sweep(worlds: int, scratch: Path) -> dict:
+    from analysis.runs.store import open_results
+
+    spec = sweep_spec(scratch / "bench_100k.yaml", worlds)
+    run = timed(escalation("sweep", str(spec), "--out", str(scratch / "sweep"), "--workers", "2", "--quiet"))
+    stored = open_results(scratch / "sweep")
+    assert stored.complete
+    total = stored.worlds_total
+    run_seconds = stored.manifest["runs"][-1]["seconds"]
+    return {"worlds": total, "workers": 2, **run, "worlds_per_second": round(total / run["seconds"]),
+            "run_seconds": run_seconds, "run_worlds_per_second": round(total / run_seconds),
+            "chunk_size": stored.manifest["runs"][-1]["chunk_size"], "target": "under 120 s and under 1024 MiB",
+            "met": run["seconds"] < 120 and (run["peak_rss_mib"] or 0) < 1024}
 
 
-class MesaStyleEscalation(EscalationModel):
-    """One world per model, data gathered by a DataCollector every step, as Mesa models do."""
+def batch(worlds: int, out: Path, *extra: str) -> dict:
+    """One `escalation batch baseline` run: the measurements and what the store's manifest says of it."""
+    from analysis.runs.store import open_results
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.datacollector = DataCollector(model_reporters={
-            "max_rung": lambda m: int(m.max_rung[0]),
-            "level": lambda m: int(m.today_level[0]),
-        })
-
-    def step(self):
-        super().step()
-        self.datacollector.collect(self)
+    run = timed(escalation("batch", "baseline", "--worlds", str(worlds), "--seed", str(SEED), "--days", str(DAYS),
+                           "--out", str(out), "--quiet", *extra))
+    last = open_results(out).manifest["runs"][-1]
+    return {**run, "run_seconds": last["seconds"], "run_worlds_per_second": round(worlds / last["seconds"]),
+            "worlds_per_second": round(worlds / run["seconds"]), "executor": last["executor"],
+            "chunk_size": last["chunk_size"]}
 
 
-def run_mesa(worlds: int, seed: int, out: Path) -> None:
-    """Phase run in its own process: mesa.batch_run over ``worlds`` single-world models."""
-    import numpy as np
-    from mesa.batchrunner import batch_run
+def bench_scaling(worlds: int, scratch: Path) -> dict:
+    scaling = {workers: batch(worlds, scratch / f"scaling{workers}", "--workers", str(workers)) for workers in (1, 2)}
+    speedup = scaling[1]["run_seconds"] / scaling[2]["run_seconds"]
+    return {"worlds": worlds, "one_worker": scaling[1], "two_workers": scaling[2], "speedup": round(speedup, 2),
+            "speedup_whole_command": round(scaling[1]["seconds"] / scaling[2]["seconds"], 2),
+            "cpu_ratio_two_over_one": round(scaling[2]["cpu_seconds"] / scaling[1]["cpu_seconds"], 2),
+            "target": "2 workers >= 1.7x the throughput of 1 (run throughput)", "met": speedup >= 1.7}
 
-    from sim.scenario import load_scenario
-    from sim.seeds import derive_seeds
 
-    model_class = MesaStyleEscalation  # module level: mesa.batch_run's spawned workers import it by name
-    seeds = derive_seeds(seed, np.arange(worlds))
-    scenario = load_scenario("baseline")
-    started = time.perf_counter()
-    rows = batch_run(
-        model_class,
-        parameters={
-            "scenario": [scenario],
-            "n_worlds": 1,
-            "days": DAYS,
-            "world_seeds": [np.array([s], dtype=np.uint64) for s in seeds],
-            "collect_events": False,
-            "collect_series": False,
-        },
-        number_processes=2,
-        iterations=1,
-        data_collection_period=-1,
-        max_steps=DAYS + 10,
-        display_progress=False,
-    )
-    seconds = time.perf_counter() - started
-    by_seed = {int(row["world_seeds"][0]): row["max_rung"] for row in rows}
-    out.write_text(json.dumps({"seconds": seconds, "max_rung": [int(by_seed[int(s)]) for s in seeds]}))
+def bench_dask(worlds: int, pairs: int, scratch: Path) -> dict:
+    """The pool and a local Dask cluster on the same batch, interleaved: pool, Dask, Dask, pool, ..."""
+    from analysis.runs.executors import dask_available
+
+    if not dask_available():
+        return {"skipped": 'Dask is not installed (pip install ".[dask]")'}
+    runs = []
+    for index in range(2 * pairs):
+        dask = index % 4 in (1, 2)
+        run = batch(worlds, scratch / f"dask-{index}", "--workers", "2", *(["--dask"] if dask else []))
+        runs.append({"executor_kind": "dask" if dask else "pool", **run})
+        print(f"    {runs[-1]['executor_kind']}: {run['seconds']} s wall, {run['cpu_seconds']} s CPU "
+              f"({run['system_seconds']} s system), load before {run['load_before']}", flush=True)
+    walls = {kind: [r["seconds"] for r in runs if r["executor_kind"] == kind] for kind in ("pool", "dask")}
+    cpus = {kind: [r["cpu_seconds"] for r in runs if r["executor_kind"] == kind] for kind in ("pool", "dask")}
+    ratio = statistics.median(walls["dask"]) / statistics.median(walls["pool"])
+    return {"worlds": worlds, "runs": runs, "ratio_wall_dask_over_pool": round(ratio, 2),
+            "ratio_cpu_dask_over_pool": round(statistics.median(cpus["dask"]) / statistics.median(cpus["pool"]), 2),
+            "target": f"Dask wall within {DASK_TARGET}x of the pool's (medians)", "met": ratio <= DASK_TARGET}
 
 
 def main() -> int:
+    global WAIT_QUIET_SECONDS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep-worlds", type=int, default=100_000)
     parser.add_argument("--scaling-worlds", type=int, default=60_000)
-    parser.add_argument("--mesa-worlds", type=int, default=2_000)
+    parser.add_argument("--dask-worlds", type=int, default=100_000)
+    parser.add_argument("--dask-pairs", type=int, default=2, help="pool/Dask pairs, interleaved (default 2)")
+    parser.add_argument("--only", default="sweep,scaling,dask", help="comma-separated parts to run")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                         help="before each timed run, wait up to this long for other processes to go idle")
-    parser.add_argument("--phase", choices=["mesa"], help=argparse.SUPPRESS)
-    parser.add_argument("--phase-out", help=argparse.SUPPRESS)
+    parser.add_argument("--reference", action="store_true",
+                        help="write the committed benchmarks/results/sweep.json instead of results/local/")
     args = parser.parse_args()
-    if args.phase == "mesa":
-        run_mesa(args.mesa_worlds, SEED, Path(args.phase_out))
-        return 0
-
-    import mesa
-    import pandas as pd
+    parts = {part.strip() for part in args.only.split(",")}
+    WAIT_QUIET_SECONDS = args.wait_quiet
 
     from analysis.runs.executors import model_fingerprint
-    from analysis.runs.store import open_results
 
-    global WAIT_QUIET_SECONDS
-    WAIT_QUIET_SECONDS = args.wait_quiet
     code_at_start = model_fingerprint()
-
-    report: dict = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "memory_gib": round(psutil.virtual_memory().total / 2**30, 1)},
-        "versions": {"mesa": mesa.__version__, "pandas": pd.__version__},
-        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "days_per_world": DAYS,
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
+    report: dict = {**context(), "days_per_world": DAYS, "model_code": code_at_start}
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as scratch:
         scratch = Path(scratch)
-
-        print(f"1/4 sweep of {args.sweep_worlds:,} worlds, 2 workers ...", flush=True)
-        spec = sweep_spec(scratch / "bench_100k.yaml", args.sweep_worlds)
-        sweep = measure(escalation("sweep", str(spec), "--out", str(scratch / "sweep"), "--workers", "2", "--quiet"),
-                        ROOT)
-        stored = open_results(scratch / "sweep")
-        assert stored.complete
-        worlds = stored.worlds_total
-        sweep_run_seconds = stored.manifest["runs"][-1]["seconds"]
-        report["sweep"] = {"worlds": worlds, "workers": 2, "seconds": sweep["seconds"],
-                           "worlds_per_second": round(worlds / sweep["seconds"]), "peak_rss_mib": sweep["peak_rss_mib"],
-                           "cpu_seconds": sweep["cpu_seconds"], "run_seconds": sweep_run_seconds,
-                           "run_worlds_per_second": round(worlds / sweep_run_seconds),
-                           "chunk_size": stored.manifest["runs"][-1]["chunk_size"],
-                           "target": "under 120 s and under 1024 MiB",
-                           "met": sweep["seconds"] < 120 and sweep["peak_rss_mib"] < 1024}
-
-        scaling = {}
-        for workers in (1, 2):
-            print(f"{1 + workers}/4 batch of {args.scaling_worlds:,} worlds, {workers} worker(s) ...", flush=True)
-            out = scratch / f"scaling{workers}"
-            run = measure(escalation("batch", "baseline", "--worlds", str(args.scaling_worlds), "--seed", str(SEED),
-                                     "--days", str(DAYS), "--workers", str(workers), "--out", str(out), "--quiet"),
-                          ROOT)
-            manifest = open_results(out).manifest
-            run_seconds = manifest["runs"][-1]["seconds"]
-            scaling[workers] = {"seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"],
-                                "run_seconds": run_seconds,
-                                "run_worlds_per_second": round(args.scaling_worlds / run_seconds),
-                                "worlds_per_second": round(args.scaling_worlds / run["seconds"]),
-                                "peak_rss_mib": run["peak_rss_mib"], "executor": manifest["runs"][-1]["executor"],
-                                "chunk_size": manifest["runs"][-1]["chunk_size"]}
-        speedup = scaling[1]["run_seconds"] / scaling[2]["run_seconds"]
-        report["scaling"] = {"worlds": args.scaling_worlds, "one_worker": scaling[1], "two_workers": scaling[2],
-                             "speedup": round(speedup, 2),
-                             "speedup_whole_command": round(scaling[1]["seconds"] / scaling[2]["seconds"], 2),
-                             "target": "2 workers >= 1.7x the throughput of 1 (run throughput)",
-                             "met": speedup >= 1.7}
-
-        print(f"4/4 the same {args.mesa_worlds:,} worlds via mesa.batch_run and escalation batch ...", flush=True)
-        out = scratch / "side_by_side"
-        ours = measure(escalation("batch", "baseline", "--worlds", str(args.mesa_worlds), "--seed", str(SEED),
-                                  "--days", str(DAYS), "--workers", "2", "--out", str(out), "--quiet"), ROOT)
-        mesa_out = scratch / "mesa.json"
-        mesa_run = measure([sys.executable, str(Path(__file__).resolve()), "--phase", "mesa", "--mesa-worlds",
-                            str(args.mesa_worlds), "--phase-out", str(mesa_out)], ROOT)
-        mesa_data = json.loads(mesa_out.read_text())
-        max_rung = open_results(out).outcomes(columns=["max_rung"])["max_rung"].astype(int).tolist()
-        same = max_rung == mesa_data["max_rung"]
-        agreeing = sum(a == b for a, b in zip(max_rung, mesa_data["max_rung"]))
-        report["mesa_comparison"] = {
-            "worlds": args.mesa_worlds, "processes": 2,
-            "mesa_batch_run": {"seconds": mesa_run["seconds"], "inner_seconds": round(mesa_data["seconds"], 2),
-                               "cpu_seconds": mesa_run["cpu_seconds"],
-                               "peak_rss_mib": mesa_run["peak_rss_mib"],
-                               "worlds_per_second": round(args.mesa_worlds / mesa_run["seconds"], 1)},
-            "escalation_batch": {"seconds": ours["seconds"], "peak_rss_mib": ours["peak_rss_mib"],
-                                 "cpu_seconds": ours["cpu_seconds"],
-                                 "worlds_per_second": round(args.mesa_worlds / ours["seconds"], 1)},
-            "time_ratio_mesa_over_batch": round(mesa_run["seconds"] / ours["seconds"], 1),
-            "memory_ratio_mesa_over_batch": round(mesa_run["peak_rss_mib"] / ours["peak_rss_mib"], 2),
-            "same_worlds": same,
-            "worlds_with_equal_max_rung": agreeing,
-        }
-
-    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        if "sweep" in parts:
+            print(f"sweep of {args.sweep_worlds:,} worlds, 2 workers ...", flush=True)
+            report["sweep"] = bench_sweep(args.sweep_worlds, scratch)
+        if "scaling" in parts:
+            print(f"batch of {args.scaling_worlds:,} worlds with 1 and 2 workers ...", flush=True)
+            report["scaling"] = bench_scaling(args.scaling_worlds, scratch)
+        if "dask" in parts:
+            print(f"batch of {args.dask_worlds:,} worlds: process pool against --dask, interleaved ...", flush=True)
+            report["dask_vs_pool"] = bench_dask(args.dask_worlds, args.dask_pairs, scratch)
     report["model_code_changed_during_run"] = model_fingerprint() != code_at_start
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    s, c, m = report["sweep"], report["scaling"], report["mesa_comparison"]
-    rows = [
-        ("sweep, 2 workers", f"{s['worlds']:,}", s["seconds"], f"{s['worlds_per_second']:,}", s["peak_rss_mib"],
-         "met" if s["met"] else "MISSED"),
-        ("batch, 1 worker", f"{c['worlds']:,}", c["one_worker"]["seconds"], f"{c['one_worker']['worlds_per_second']:,}",
-         c["one_worker"]["peak_rss_mib"], ""),
-        ("batch, 2 workers", f"{c['worlds']:,}", c["two_workers"]["seconds"],
-         f"{c['two_workers']['worlds_per_second']:,}", c["two_workers"]["peak_rss_mib"],
-         f"speed-up {c['speedup']}x {'met' if c['met'] else 'MISSED'}"),
-        ("mesa.batch_run, 2 processes", f"{m['worlds']:,}", m["mesa_batch_run"]["seconds"],
-         m["mesa_batch_run"]["worlds_per_second"], m["mesa_batch_run"]["peak_rss_mib"], ""),
-        ("escalation batch, 2 workers", f"{m['worlds']:,}", m["escalation_batch"]["seconds"],
-         m["escalation_batch"]["worlds_per_second"], m["escalation_batch"]["peak_rss_mib"],
-         f"{m['time_ratio_mesa_over_batch']}x faster; same worlds: {m['same_worlds']}"),
-    ]
-    header = ("run", "worlds", "seconds", "worlds/s", "peak MiB", "")
-    rows[1] = (*rows[1][:5], f"run: {c['one_worker']['run_seconds']} s, {c['one_worker']['run_worlds_per_second']:,} worlds/s")
-    rows[2] = (*rows[2][:5], f"run: {c['two_workers']['run_seconds']} s, {c['two_workers']['run_worlds_per_second']:,} "
-               f"worlds/s; speed-up {c['speedup']}x {'met' if c['met'] else 'MISSED'}")
+    path = write_results("sweep", report, args.reference)
+
+    rows, verdicts = [], []
+    if "sweep" in report:
+        s = report["sweep"]
+        rows.append(("sweep, 2 workers", f"{s['worlds']:,}", s["seconds"], s["cpu_seconds"], f"{s['worlds_per_second']:,}",
+                     s["peak_rss_mib"], "met" if s["met"] else "MISSED"))
+        verdicts.append(s["met"])
+    if "scaling" in report:
+        c = report["scaling"]
+        for label, key in (("batch, 1 worker", "one_worker"), ("batch, 2 workers", "two_workers")):
+            r = c[key]
+            rows.append((label, f"{c['worlds']:,}", r["seconds"], r["cpu_seconds"], f"{r['worlds_per_second']:,}",
+                         r["peak_rss_mib"], f"run: {r['run_seconds']} s, {r['run_worlds_per_second']:,} worlds/s"))
+        rows.append(("  2 workers / 1 worker", "", "", "", "", "",
+                     f"speed-up {c['speedup']}x (target >= 1.7x: {'met' if c['met'] else 'MISSED'})"))
+        verdicts.append(c["met"])
+    dask = report.get("dask_vs_pool", {})
+    if "runs" in dask:
+        for run in dask["runs"]:
+            rows.append((f"batch, 2 workers, {run['executor_kind']}", f"{dask['worlds']:,}", run["seconds"],
+                         run["cpu_seconds"], f"{run['worlds_per_second']:,}", run["peak_rss_mib"],
+                         f"system {run['system_seconds']} s, load {run['load_before'][0] if run['load_before'] else ''}"))
+        rows.append(("  Dask / pool (medians)", "", "", "", "", "",
+                     f"wall {dask['ratio_wall_dask_over_pool']}x, CPU {dask['ratio_cpu_dask_over_pool']}x "
+                     f"(target <= {DASK_TARGET}x: {'met' if dask['met'] else 'MISSED'})"))
+        verdicts.append(dask["met"])
+    elif dask:
+        print(f"Dask comparison skipped: {dask['skipped']}")
     if report["model_code_changed_during_run"]:
         print("WARNING: sim/ changed during the benchmark; the comparison rows may mix model versions")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)))
+    print_table(("run", "worlds", "wall s", "CPU s", "worlds/s", "peak MiB", ""), rows)
     print(f"load average (1, 5, 15 min) at start {report['load_average_at_start']}, at end "
-          f"{report['load_average_at_end']} on {os.cpu_count()} CPUs: other work on the machine slows every row")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
-    return 0 if (s["met"] and c["met"] and m["same_worlds"]) else 1
+          f"{report['load_average_at_end']} on {report['machine']['cpus']} CPUs: other work slows every row; "
+          f"commit {report['commit']}{' + uncommitted changes' if report['uncommitted_changes'] else ''}")
+    print(f"wrote {path.relative_to(ROOT)}")
+    return 0 if all(verdicts) else 1
 
 
 if __name__ == "__main__":

@@ -96,6 +96,51 @@ def test_the_local_cluster_does_not_impose_dask_s_malloc_trim_threshold(monkeypa
         executor.close()
 
 
+def _documented_dask_config() -> str:
+    """The Dask configuration file docs/architecture.md tells users to give workers they start themselves."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    blocks = [block for block in re.findall(r"```yaml\n(.*?)```", text, re.S) if "MALLOC_TRIM_THRESHOLD_" in block]
+    assert len(blocks) == 1, "docs/architecture.md should show one Dask config block unsetting the trim threshold"
+    return blocks[0]
+
+
+def test_workers_started_as_documented_get_no_malloc_trim_threshold(tmp_path):
+    """`dask worker` with the documented config file keeps glibc's default; one started without it gets 65536."""
+    config = tmp_path / "dask-config"
+    config.mkdir()
+    (config / "escalation.yaml").write_text(_documented_dask_config())
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    base = {k: v for k, v in os.environ.items() if k not in ("MALLOC_TRIM_THRESHOLD_", "DASK_CONFIG")}
+    log = open(tmp_path / "cluster.log", "w")
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--dashboard-address", "127.0.0.1:0", "--no-show"], cwd=tmp_path, env=base, stdout=log, stderr=log)]
+    for name, env in (("documented", dict(base, DASK_CONFIG=str(config))), ("default", base)):
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--name", name,
+             "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0"], cwd=tmp_path, env=env, stdout=log, stderr=log))
+    try:
+        with distributed.Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            names = {worker: info["name"] for worker, info in client.scheduler_info()["workers"].items()}
+            # a lambda travels by value: these workers cannot import this test module
+            probe = lambda: __import__("os").environ.get("MALLOC_TRIM_THRESHOLD_")  # noqa: E731
+            seen = {names[worker]: value for worker, value in client.run(probe).items()}
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+    assert seen == {"documented": None, "default": "65536"}
+
+
 def _site_packages_without_the_project(view: Path) -> Path:
     """A directory of links to every installed distribution except this project (editable or not)."""
     view.mkdir()
