@@ -281,3 +281,10 @@ def test_report_progress_bar_on_a_terminal_only_and_never_with_quiet(stores, tmp
     assert "report " in shown and "outcome comparison" in shown  # a bar with its count and stage
     assert run("--quiet") == ""
     # not a terminal: nothing on stderr (test_report_writes_html_figures_and_tables checks a piped stderr)
+
+
+def test_shares_of_design_points_never_round_to_all_or_nothing():
+    from analysis.report.answer import _share
+
+    assert [_share(v) for v in (0.0, 1.0, 0.5, 0.996, 0.004, 0.00001, 0.99999)] == [
+        "0%", "100%", "50%", "99.6%", "0.4%", "under 0.1%", "over 99.9%"]

@@ -226,8 +226,8 @@ def _scenario_sentence(v, threshold: float) -> str:
         return f"The thesis {VERDICT_WORDS[p.verdict]}{where}: {counted} ({interval}); {reason}."
     sp = v.space
     return (f"The thesis {VERDICT_WORDS[v.verdict]} across the {s.design_kind} sweep of {', '.join(s.parameters)}: "
-            f"taken design point by design point ({sp['points']} points), it holds on {sp['holds']:.0%} of the "
-            f"sampled space, fails on {sp['fails']:.0%} and is not settled on {sp['inconclusive']:.0%}. Pooled "
+            f"taken design point by design point ({sp['points']} points), it holds on {_share(sp['holds'])} of the "
+            f"sampled space, fails on {_share(sp['fails'])} and is not settled on {_share(sp['inconclusive'])}. Pooled "
             f"over the sampled space, {counted} ({interval}).")
 
 
@@ -420,3 +420,15 @@ def without_commands(text: str) -> str:
     while lines and not lines[-1].strip():
         lines.pop()
     return "\n".join(lines)
+
+
+def _share(value: float) -> str:
+    """A share of design points as a percentage that never rounds a nonzero share to 0 % or a partial one to 100 %."""
+    if value <= 0 or value >= 1:
+        return f"{value:.0%}"
+    text = f"{value:.0%}"
+    if text in ("0%", "100%"):
+        text = f"{value:.1%}"
+    if text in ("0.0%", "100.0%"):
+        text = "under 0.1%" if value < 0.5 else "over 99.9%"
+    return text
