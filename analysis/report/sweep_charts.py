@@ -49,10 +49,13 @@ def sweep_heatmap(cells: pd.DataFrame, x: str, y: str, units: dict | None = None
     image = ax.imshow(grid.to_numpy() * 100, origin="lower", aspect="auto", cmap=palette.CONTINUOUS_CMAP,
                       vmin=0, vmax=vmax * 100)
     marks = {"holds": "\u2713", "fails": "\u2717", "inconclusive": "?"}
+    # enough decimals that the cells' labels differ where their colours do (shares of a few in 10,000)
+    decimals = 1 if vmax >= 0.01 else 2 if vmax >= 0.001 else 3
     for _, cell in cells.iterrows():
         i, j = ys.index(cell["y_bin"]), xs.index(cell["x_bin"])
         light = cell["share"] < vmax * 0.55
-        ax.text(j, i, f"{cell['share'] * 100:.1f}%\n[{cell['lower'] * 100:.1f}\u2013{cell['upper'] * 100:.1f}]\n"
+        ax.text(j, i, f"{cell['share'] * 100:.{decimals}f}%\n[{cell['lower'] * 100:.{decimals}f}\u2013"
+                      f"{cell['upper'] * 100:.{decimals}f}]\n"
                       f"{marks.get(cell['verdict'], '')} n={int(cell['worlds'])}",
                 ha="center", va="center", fontsize=7.5, color="white" if light else "black", linespacing=1.15)
     ax.set_xticks(range(len(xs)), xs, rotation=30, ha="right")
