@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -53,7 +54,8 @@ def _rss(pid: int) -> int:
 
 
 def measure(command: list[str]) -> dict:
-    """Run a command; sample the RSS of it and its descendants until it ends."""
+    """Run a command; sample the RSS of it and its descendants until it ends; their CPU time too."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_tree = peak_process = 0
@@ -77,12 +79,14 @@ def measure(command: list[str]) -> dict:
     _, stderr = process.communicate()
     done.set()
     thread.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and the workers it waited for
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed: {stderr.decode()[-500:]}")
     workers = {pid: sizes for pid, sizes in per_pid.items() if pid != process.pid and len(sizes) > 10}
     growth = [{"first_quarter_mib": round(max(s[: len(s) // 4]) / 2**20, 1),
                "last_quarter_mib": round(max(s[-len(s) // 4:]) / 2**20, 1)} for s in workers.values()]
-    return {"command": " ".join(command[2:]), "wall_s": round(time.perf_counter() - start, 1),
+    return {"command": " ".join(command[2:]), "wall_s": round(time.perf_counter() - start, 1), "cpu_s": round(cpu, 1),
             "peak_process_gib": round(peak_process / 2**30, 3), "peak_tree_gib": round(peak_tree / 2**30, 3),
             "workers": growth}
 
@@ -92,23 +96,25 @@ def main() -> None:
     parser.add_argument("--outcomes-worlds", type=int, default=1_000_000)
     parser.add_argument("--events-worlds", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-events", action="store_true", help="only the outcomes-only run")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         base = [sys.executable, "-m", "analysis.cli.main", "batch", "baseline", "--workers", str(args.workers),
                 "--quiet"]
-        for label, worlds, extra in (("outcomes", args.outcomes_worlds, []),
-                                     ("events", args.events_worlds, ["--events"])):
+        configurations = [("outcomes", args.outcomes_worlds, []), ("events", args.events_worlds, ["--events"])]
+        for label, worlds, extra in configurations[:1] if args.skip_events else configurations:
             result = measure([*base, "--worlds", str(worlds), "--out", str(Path(tmp) / label), *extra])
             result.update(label=label, worlds=worlds)
             runs.append(result)
-            print(f"{label:>8} {worlds:>9,} worlds: {result['wall_s']:6.1f} s wall, largest process "
+            print(f"{label:>8} {worlds:>9,} worlds: {result['wall_s']:6.1f} s wall, {result['cpu_s']:6.1f} CPU-s, largest process "
                   f"{result['peak_process_gib']:.2f} GiB, tree {result['peak_tree_gib']:.2f} GiB; workers "
                   + ", ".join(f"{w['first_quarter_mib']:.0f} -> {w['last_quarter_mib']:.0f} MiB" for w in result["workers"]),
                   flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
     record = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "machine": platform.platform(),
-              "cpus": os.cpu_count(), "load_before": os.getloadavg(), "runs": runs}
+              "cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg(), "runs": runs}
     out = HERE / "results" / "local"
     out.mkdir(parents=True, exist_ok=True)
     (out / "memory.json").write_text(json.dumps(record, indent=1))

@@ -32,8 +32,7 @@ CONVOY = TARGET_NAMES.index(Target.CONVOY.value)
 
 def row_uniform(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, site: str) -> np.ndarray:
     """Uniforms for rows of (world, faction), each keyed by (world seed, day, that faction, site)."""
-    site_key = keyed.site_code(site)
-    keys = np.array([keyed.draw_key(model.day, militia.code, site_key) for militia in model.militias], dtype=np.uint64)
+    keys = keyed.draw_keys(model.day, model.factions.codes, keyed.site_code(site))
     return keyed.uniform_keyed(model.seeds[worlds], keys[faction])
 
 
@@ -44,11 +43,29 @@ def row_poisson(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarra
 
 def state_rows(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, attribute: str) -> np.ndarray:
     """A militia state array (e.g. ``grievance``) read for rows of (world, faction)."""
-    values = np.empty(worlds.size)
-    for index in np.unique(faction):
-        rows = faction == index
-        values[rows] = getattr(model.militias[index], attribute)[worlds[rows]]
-    return values
+    return getattr(model.factions, attribute)[faction, worlds]
+
+
+def row_layers(worlds: np.ndarray) -> list:
+    """The rows split into layers of distinct worlds, in row order: a world's k-th row is in layer k.
+
+    A rule that reads and writes a world's state (the US perceiving attacks) can then run once per layer
+    and still take each world's rows one after another, in their order. Rows whose worlds are already
+    distinct (increasing, as ``np.flatnonzero`` gives them) form one layer, ``slice(None)``.
+    """
+    if worlds.size < 2 or (worlds[1:] > worlds[:-1]).all():
+        return [slice(None)]
+    order = np.argsort(worlds, kind="stable")
+    ordered = worlds[order]
+    new = np.empty(ordered.size, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    if starts.size == worlds.size:
+        return [slice(None)]
+    rank = np.empty(worlds.size, dtype=np.int64)
+    rank[order] = np.arange(worlds.size) - np.repeat(starts, np.diff(np.append(starts, worlds.size)))
+    return [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
 
 
 def trait_rows(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, trait: str) -> np.ndarray:
@@ -133,13 +150,22 @@ def draw_casualties(model: "EscalationModel", worlds, faction, weapon, target, i
     p_wound = np.minimum(wound * scale, 1.0 - p_kill)
     killed_any = hit & (u < p_kill)
     wounded_any = hit & ~killed_any & (u < p_kill + p_wound)
-    killed = np.where(killed_any, 1 + row_poisson(model, worlds, faction, "killed", pick(d.killed_extra_mean, worlds)), 0)
-    if np.any(d.wounded_dispersion):
-        extra_wounded = heavy_tailed_count(row_uniform(model, worlds, faction, "wounded"),
-                                           pick(d.wounded_extra_mean, worlds), pick(d.wounded_dispersion, worlds))
-    else:
-        extra_wounded = row_poisson(model, worlds, faction, "wounded", pick(d.wounded_extra_mean, worlds))
-    wounded = np.where(killed_any | wounded_any, wounded_any + extra_wounded, 0)
+    # the counts are drawn only in the rows that need them (each row's draw is its own, so nothing else changes)
+    killed = np.zeros(worlds.size, dtype=np.int64)
+    rows = np.flatnonzero(killed_any)
+    if rows.size:
+        w = worlds[rows]
+        killed[rows] = 1 + row_poisson(model, w, faction[rows], "killed", pick(d.killed_extra_mean, w))
+    wounded = np.zeros(worlds.size, dtype=np.int64)
+    rows = np.flatnonzero(killed_any | wounded_any)
+    if rows.size:
+        w, f = worlds[rows], faction[rows]
+        if np.any(d.wounded_dispersion):
+            extra_wounded = heavy_tailed_count(row_uniform(model, w, f, "wounded"), pick(d.wounded_extra_mean, w),
+                                               pick(d.wounded_dispersion, w))
+        else:
+            extra_wounded = row_poisson(model, w, f, "wounded", pick(d.wounded_extra_mean, w))
+        wounded[rows] = wounded_any[rows] + extra_wounded
     return killed, wounded
 
 
@@ -234,8 +260,16 @@ def resolve_attacks(model: "EscalationModel", worlds: np.ndarray, faction: np.nd
     np.add.at(m.attack_memory, worlds, 1.0)
     np.add.at(m.united_states.attack_memory, worlds, 1.0)
     np.add.at(m.united_states.campaign_memory, worlds, 1.0)
-    for index in np.unique(faction):
-        rows_of = faction == index
-        group = worlds[rows_of]
-        m.militias[index].remember_attacks(group)
-        m.united_states.perceive(group, pressure[rows_of], attributed[rows_of], severity=severity[rows_of])
+    # each faction's own memories: a (faction, world) pair at most once
+    dynamics = m.params.militia_dynamics
+    factions = m.factions
+    factions.excitation[faction, worlds] += (pick(dynamics.self_excitation, worlds)
+                                             * (1.0 - pick(factions.excitation_decay, worlds)))
+    factions.own_attack_memory[faction, worlds] += 1.0
+    # the US takes the attacks in faction order, as each faction's own turn would give them
+    if faction.size > 1 and (faction[1:] < faction[:-1]).any():
+        order = np.argsort(faction, kind="stable")
+        worlds, faction, pressure, attributed, severity = (
+            values[order] for values in (worlds, faction, pressure, attributed, severity))
+    for rows in row_layers(worlds):
+        m.united_states.perceive(worlds[rows], pressure[rows], attributed[rows], severity=severity[rows])

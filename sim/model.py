@@ -16,9 +16,10 @@ import pandas as pd
 
 from sim import seeds as keyed
 from sim.actors import Iran, IraqiGovernment, Militia, QudsForce, UnitedStates
+from sim.actors.militia import SIEGE_SEVERITY, Factions, nonzero_rows
 from sim.actors.base import decay_factor, monthly_rate_factor
 from sim.actors.quds_force import QUDS_COMMANDER
-from sim.attacks import TARGET_NAMES, WEAPON_NAMES, resolve_attacks
+from sim.attacks import TARGET_NAMES, WEAPON_NAMES, resolve_attacks, row_layers
 from sim.errors import InputError
 from sim.ladder import ESCALATION_WEIGHTS, Action, Rung, classify_outcome
 from sim.outside_war import OutsideWar
@@ -34,6 +35,33 @@ OUTCOME_COUNTS = (
     "attacks", "attacks_rung_1", "attacks_rung_2", "attacks_rung_3", "us_killed", "us_wounded",
     "militia_killed", "us_strikes", "us_leader_killings", "us_strikes_on_iran", "iran_direct_strikes",
 )
+
+
+# glibc's malloc hands arrays above its mmap threshold fresh pages from the kernel and gives freed heap back
+# above its trim threshold: a day's temporaries (factions x worlds, a few MiB) would then fault their pages in
+# anew every day, a third of a run's time in the kernel. Fixed thresholds keep them in the heap; larger blocks
+# (tables) still come from mmap and go back when freed.
+MALLOC_MMAP_THRESHOLD = 16 * 2**20
+MALLOC_TRIM_THRESHOLD = 64 * 2**20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
+_allocator_tuned = False
+
+
+def tune_allocator() -> bool:
+    """Set glibc malloc's mmap and trim thresholds for the model's arrays, once per process (False if not glibc)."""
+    global _allocator_tuned
+    if _allocator_tuned:
+        return True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    _allocator_tuned = bool(mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD))
+    return _allocator_tuned
 
 
 class EscalationModel(mesa.Model):
@@ -72,6 +100,7 @@ class EscalationModel(mesa.Model):
         collect_series: bool = True,
     ):
         super().__init__(rng=seed)
+        tune_allocator()
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         if world_seeds is None:
             if n_worlds < 1:
@@ -92,7 +121,9 @@ class EscalationModel(mesa.Model):
         self.series = SeriesBuffer(self.horizon, self.n_worlds, collect_series)
         self._init_state()
 
+        self.factions = Factions(self, len(self.scenario.faction_keys))
         self.militias = [Militia(self, key, index) for index, key in enumerate(self.scenario.faction_keys)]
+        self.factions.bind(self.militias)
         self.quds_force = QudsForce(self)
         self.iran = Iran(self)
         self.united_states = UnitedStates(self)
@@ -213,24 +244,32 @@ class EscalationModel(mesa.Model):
         self.quds_force.step()
         self._observe_united_states()
         self.attack_memory *= self.attack_memory_decay  # rivals' attacks fade like each faction's own
-        plans = [militia.decide() for militia in self.militias]
-        attacking = [plan[0] for plan in plans]
-        if any(worlds.size for worlds in attacking):
-            faction = np.concatenate([np.full(worlds.size, index) for index, worlds in enumerate(attacking)])
-            resolve_attacks(self, np.concatenate(attacking), faction)
-        threatening = [plan[1] for plan in plans]
-        if any(worlds.size for worlds in threatening):
-            actors = np.concatenate([np.full(w.size, self.faction_codes[i]) for i, w in enumerate(threatening)])
-            self.record(np.concatenate(threatening), actors, Action.THREAT, "united_states", Rung.RHETORIC, side="militia")
-        for militia, (_, _, harassing) in zip(self.militias, plans):
-            if harassing.size:
-                militia.harass(harassing)
+        # every faction decides at once; rows of (faction, world) come faction by faction, as if each had
+        # taken its turn in the scenario's order
+        attacking, threatening, harassing = self.factions.decide()
+        faction, worlds = nonzero_rows(attacking)
+        if worlds.size:
+            resolve_attacks(self, worlds, faction)
+        faction, worlds = nonzero_rows(threatening)
+        if worlds.size:
+            self.record(worlds, self.faction_codes[faction], Action.THREAT, "united_states", Rung.RHETORIC, side="militia")
+        faction, worlds = nonzero_rows(harassing)
+        if worlds.size:
+            self.harass(worlds, faction)
         self.united_states.step()
         self.iran.react()
         self._update_hostility()
         self._write_series()
         if self.day + 1 >= self.horizon:
             self.running = False
+
+    def harass(self, worlds: np.ndarray, faction: np.ndarray) -> None:
+        """The factions' harassment of the day, rows of (world, faction) in faction order: :meth:`Militia.harass`."""
+        self.record(worlds, self.faction_codes[faction], Action.SIEGE, "embassy", Rung.HARASSMENT, side="militia")
+        us = self.united_states
+        pressure = np.broadcast_to(pick(us.params.pressure_per_siege, worlds), worlds.shape)
+        for rows in row_layers(worlds):
+            us.perceive(worlds[rows], pressure[rows], faction[rows], severity=SIEGE_SEVERITY)
 
     def run(self) -> "EscalationModel":
         """Simulate to the horizon."""
@@ -277,8 +316,7 @@ class EscalationModel(mesa.Model):
             if index == QUDS_COMMANDER:
                 self.quds_force.lose_commander(group)
                 self.iran.humiliate(group, pick(p.iran.humiliation_per_commander_killed, group))
-                for militia in self.militias:
-                    militia.grievance[group] += pick(p.militia_dynamics.patron_revenge, group)
+                self.factions.grievance[:, group] += pick(p.militia_dynamics.patron_revenge, group)
             else:
                 self.militias[index].suffer_strike(group, killed, leader=True)
             self.iraqi_government.backlash(group, pick(p.iraqi_government.sovereignty_per_leader_killing, group))
@@ -372,20 +410,26 @@ class EscalationModel(mesa.Model):
 
     def count_attacks(self, worlds, faction, rung, killed, wounded) -> None:
         """Tally militia attacks (a world may appear once per faction) and their US casualties."""
-        np.add.at(self.outcome_counts["attacks"], worlds, 1)
+        counts = self.outcome_counts
+        np.add.at(counts["attacks"], worlds, 1)
         for r in (1, 2, 3):
-            np.add.at(self.outcome_counts[f"attacks_rung_{r}"], worlds, rung == r)
+            np.add.at(counts[f"attacks_rung_{r}"], worlds[rung == r], 1)  # an integer operand: numpy's fast path
         self.attacks_by_faction[worlds, faction] += 1
         np.add.at(self.today_attacks, worlds, 1)
         self.count_casualties(worlds, killed, wounded)
 
     def count_casualties(self, worlds, killed, wounded) -> None:
         """Tally US casualties and the first day Americans died (worlds may repeat)."""
-        np.add.at(self.outcome_counts["us_killed"], worlds, killed)
-        np.add.at(self.outcome_counts["us_wounded"], worlds, wounded)
-        np.add.at(self.today_us_killed, worlds, killed)
-        np.add.at(self.today_us_wounded, worlds, wounded)
-        dead = worlds[np.asarray(killed) > 0]
+        killed = np.broadcast_to(killed, worlds.shape)
+        wounded = np.broadcast_to(wounded, worlds.shape)
+        hurt = (killed != 0) | (wounded != 0)  # adding nothing elsewhere: tally only these rows
+        if hurt.any():
+            group, group_killed, group_wounded = worlds[hurt], killed[hurt], wounded[hurt]
+            np.add.at(self.outcome_counts["us_killed"], group, group_killed)
+            np.add.at(self.outcome_counts["us_wounded"], group, group_wounded)
+            np.add.at(self.today_us_killed, group, group_killed)
+            np.add.at(self.today_us_wounded, group, group_wounded)
+        dead = worlds[killed > 0]
         self.first_day_us_killed[dead] = np.where(self.first_day_us_killed[dead] < 0, self.day, self.first_day_us_killed[dead])
         self.last_day_us_killed[dead] = self.day
 
@@ -396,13 +440,14 @@ class EscalationModel(mesa.Model):
         ``actor`` is an agent, or an array of vocabulary codes (one per row).
         """
         rung_array = np.broadcast_to(np.asarray(rung, dtype=np.int8), worlds.shape)
-        self.events.append(
-            self.world_ids[worlds], self.day, actor=getattr(actor, "key", actor), action=action.value, target=target, rung=rung_array,
-            weapon=weapon, killed=killed, wounded=wounded, claimed_by=claimed_by,
-            intended=rung_array if intended is None else intended,
-            perceived=rung_array if perceived is None else perceived,
-            attributed_to=attributed_to, location=location, scripted=self.scripting,
-        )
+        if self.events.enabled:
+            self.events.append(
+                self.world_ids[worlds], self.day, actor=getattr(actor, "key", actor), action=action.value, target=target,
+                rung=rung_array, weapon=weapon, killed=killed, wounded=wounded, claimed_by=claimed_by,
+                intended=rung_array if intended is None else intended,
+                perceived=rung_array if perceived is None else perceived,
+                attributed_to=attributed_to, location=location, scripted=self.scripting,
+            )
         np.maximum.at(self.today_level, worlds, rung_array)
         score = ESCALATION_WEIGHTS[rung_array]
         np.add.at(self.today_score, worlds, score)
@@ -411,8 +456,9 @@ class EscalationModel(mesa.Model):
         np.maximum.at(self.max_rung, worlds, rung_array)
         if not self.scripting:
             np.maximum.at(self.max_rung_model, worlds, rung_array)
-        for r in ((int(rung),) if np.ndim(rung) == 0 else np.unique(rung_array)):
-            group = worlds if np.ndim(rung) == 0 else worlds[rung_array == r]
+        scalar = np.ndim(rung) == 0
+        for r in ((int(rung),) if scalar else np.flatnonzero(np.bincount(rung_array, minlength=len(Rung)))):
+            group = worlds if scalar else worlds[rung_array == r]
             first = self.first_day_at_rung[group, r]
             self.first_day_at_rung[group, r] = np.where(first < 0, self.day, first)
             self.last_day_at_rung[group, r] = self.day

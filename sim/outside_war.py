@@ -88,3 +88,13 @@ class OutsideWar:
         if self.paused and self.joined[index]:
             return self.model.params.militia_dynamics.outside_war_pause_factor
         return 1.0
+
+    def rate_factors(self, rows: slice = slice(None)) -> np.ndarray:
+        """:meth:`rate_factor` of the given factions at once, (factions, worlds): exactly 1 where one did not join."""
+        power = np.power(self.model.params.militia_dynamics.outside_war_multiplier, self.level)
+        return np.where(self.joined[rows][:, None], power, 1.0)
+
+    def pause_factors(self, rows: slice = slice(None)) -> np.ndarray:
+        """:meth:`pause_factor` of the given factions at once, (factions, 1) or (factions, worlds)."""
+        factor = self.model.params.militia_dynamics.outside_war_pause_factor
+        return np.where((self.joined[rows] & self.paused)[:, None], factor, 1.0)

@@ -43,4 +43,20 @@ def simulate(scenario: Scenario | str, **options) -> RunResult:
         scenario = load_scenario(scenario)
     with EscalationModel(scenario, **options) as model:
         model.run()
-        return RunResult(model.events_frame(), model.series_frame(), model.outcomes_frame())
+        result = RunResult(model.events_frame(), model.series_frame(), model.outcomes_frame())
+    discard(model)
+    return result
+
+
+def discard(model: EscalationModel) -> None:
+    """Drop a finished model's state (its arrays) at once; the model is unusable afterwards.
+
+    A model and its agents refer to each other, so only the cyclic garbage collector would free a finished
+    model, and its full pass is rare: a pool worker running chunk after chunk held several finished models
+    (tens of MiB each) and grew with the number of chunks it had run. Emptying the objects of the cycle
+    frees the arrays by reference counting; what the collector finds later is a few empty objects. The
+    tables already built keep their own data.
+    """
+    for holder in (*model.militias, model.quds_force, model.iran, model.united_states, model.iraqi_government,
+                   model.factions, model.events, model.series, model.outside_war, model.timeline, model):
+        vars(holder).clear()

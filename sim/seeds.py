@@ -29,14 +29,26 @@ def _mix_int(value: int) -> int:
     return z ^ (z >> 31)
 
 
+_GOLDEN_U64 = np.uint64(_GOLDEN)
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+
+
 def _mix_array(values: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
-    z = values + np.uint64(_GOLDEN)
-    z ^= z >> np.uint64(30)
-    z *= _M1
-    z ^= z >> np.uint64(27)
-    z *= _M2
-    z ^= z >> np.uint64(31)
+    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic), in place on one fresh array."""
+    z = values + _GOLDEN_U64
+    if np.ndim(z) == 0:
+        z ^= z >> _SHIFTS[0]
+        z *= _M1
+        z ^= z >> _SHIFTS[1]
+        z *= _M2
+        z ^= z >> _SHIFTS[2]
+        return z
+    shifted = np.empty_like(z)
+    for shift, multiplier in zip(_SHIFTS, (_M1, _M2, None)):
+        np.right_shift(z, shift, out=shifted)
+        z ^= shifted
+        if multiplier is not None:
+            z *= multiplier
     return z
 
 
@@ -53,7 +65,12 @@ def draw_key(day: int, actor: int, site: int) -> int:
 def uniform_keyed(seeds: np.ndarray, keys: np.ndarray | int) -> np.ndarray:
     """Uniforms in [0, 1) for seeds with precomputed draw keys (one key, or one per seed)."""
     z = _mix_array(seeds ^ np.asarray(keys, dtype=np.uint64))
-    return (z >> np.uint64(11)).astype(np.float64) * _TWO_POW_MINUS_53
+    if np.ndim(z) == 0:
+        return (z >> np.uint64(11)).astype(np.float64) * _TWO_POW_MINUS_53
+    z >>= np.uint64(11)
+    u = z.astype(np.float64)
+    u *= _TWO_POW_MINUS_53
+    return u
 
 
 def uniform(seeds: np.ndarray, day: int, actor: int, site: int) -> np.ndarray:
@@ -147,3 +164,9 @@ def derive_seeds(master_seed: int, *keys: np.ndarray | int) -> np.ndarray:
     for key in keys:
         state = _mix_array(state ^ _mix_array(np.asarray(key).astype(np.uint64)))
     return np.atleast_1d(state).astype(np.uint64)
+
+
+def draw_keys(day: int, actors: np.ndarray, site: int) -> np.ndarray:
+    """:func:`draw_key` for many actors at once (uint64 array of their codes): equal to it element by element."""
+    folded = np.uint64(_mix_int(day)) ^ np.asarray(actors, dtype=np.uint64)
+    return _mix_array(_mix_array(folded) ^ np.uint64(site))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import seeds as keyed
-from sim.actors.base import Actor, decay_factor
+from sim.actors.base import Actor, choose, decay_factor
 from sim.ladder import Action, DirectAnswer, Posture, Rung
 from sim.params import per_world, pick
 
@@ -81,7 +81,7 @@ class Iran(Actor):
                            np.where(score < p.restraint_threshold, int(Posture.RESTRAINT), int(Posture.PRESSURE)))
         ordered = self.order_until >= m.day
         self.posture = np.where(ordered, self.order_posture, posture)
-        self.directive = np.choose(self.posture, [p.directive_restraint, p.directive_pressure, p.directive_escalation])
+        self.directive = choose(self.posture, [p.directive_restraint, p.directive_pressure, p.directive_escalation])
 
     def step(self) -> None:
         """Let humiliation fade, consider a calm order of its own, then decide the posture of the day."""

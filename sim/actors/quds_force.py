@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.actors.base import Actor, decay_factor
+from sim.actors.base import Actor, choose, decay_factor
 from sim.ladder import Capability
 from sim.params import per_world, pick
 
@@ -43,12 +43,11 @@ class QudsForce(Actor):
         p = self.params
         self.leash += (p.leash_strength - self.leash) * self.recovery
         by_posture = [p.supply_under_restraint, SUPPLY_UNDER_PRESSURE, p.supply_under_escalation]
-        supply = p.capability_supply_rate * np.choose(m.iran.posture, by_posture)
-        for militia in m.militias:
-            militia.capability_progress += supply
-            militia.capability = np.maximum(
-                militia.capability, np.minimum(np.floor(militia.capability_progress), int(Capability.MISSILES))
-            )
+        supply = p.capability_supply_rate * choose(m.iran.posture, by_posture)
+        factions = m.factions
+        factions.capability_progress += supply
+        np.maximum(factions.capability, np.minimum(np.floor(factions.capability_progress), int(Capability.MISSILES)),
+                   out=factions.capability)
 
     def lose_commander(self, worlds: np.ndarray) -> None:
         """Its commander is killed: the leash drops (the 2021 calm order was defied [MilitiasRogue2021])."""
