@@ -15,6 +15,42 @@ from sim.scenario import load_scenario
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CLI_TIMEOUT = 600  # seconds: far above any command the tests run, so only a hang trips it
 
+# The suite runs on two pytest-xdist workers (`-n 2 --dist loadfile` in pyproject.toml). Each test module runs
+# whole on one worker, so its module-scoped fixtures (a stored batch, 1,500 seeded worlds) are built once. The
+# modules that start, watch and kill process trees (reading /proc), start local Dask clusters (which share
+# /tmp/dask-scratch-space) or time Play in a real browser form one unit of work, SERIAL_GROUP: they never run
+# at the same time as each other, only beside ordinary tests. That unit is the longest, so it is handed out
+# first. (`--dist loadgroup` with xdist_group marks would do the same, but under pytest 9.2 pytest-xdist 3.8 can
+# no longer append the group to the test ids (pytest-xdist issue 1386), so every test ends up alone; this
+# scheduler reads module names.)
+SERIAL_MODULES = frozenset({"test_lifecycle.py", "test_dask.py", "test_browser.py"})
+SERIAL_GROUP = "processes"
+
+
+def _is_serial(nodeid: str) -> bool:
+    return Path(nodeid.split("::", 1)[0]).name in SERIAL_MODULES
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadfile``: one unit of work per module, the SERIAL_MODULES together as one."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SerialGroupFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return SERIAL_GROUP if _is_serial(nodeid) else super()._split_scope(nodeid)
+
+    return SerialGroupFileScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """On an xdist worker, the SERIAL_MODULES first: units are handed out in collection order
+    (``--no-loadscope-reorder``), so the longest starts first."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: not _is_serial(item.nodeid))
+
 
 class Escalation:
     """The ``escalation`` command line of this source tree, run in a subprocess as a user runs it.

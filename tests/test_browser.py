@@ -1,12 +1,13 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright against `escalation app`.
 
-Each test starts the server itself (``python -m analysis.cli.main app ... --port P`` on 127.0.0.1 with a free
-port) and stops it. The tests skip when Chromium, Playwright or the app extra is missing, unless
-``ESCALATION_REQUIRE_BROWSER=1`` (CI), which turns a missing piece into a failure. Set
-``ESCALATION_CHROMIUM`` to use a Chromium other than ``/usr/bin/chromium``. The main test takes a
+The tests start the server themselves (``python -m analysis.cli.main app ... --port P`` on 127.0.0.1 with a
+free port) and stop it; the two that start on the baseline page share one. The tests skip when Chromium,
+Playwright or the app extra is missing, unless ``ESCALATION_REQUIRE_BROWSER=1`` (CI), which turns a missing
+piece into a failure. Set ``ESCALATION_CHROMIUM``
+to use a Chromium other than ``/usr/bin/chromium``. The main test takes a
 screenshot into its temporary directory, and also saves it where ``ESCALATION_SCREENSHOT`` says (e.g.
 ``ESCALATION_SCREENSHOT=docs/img/dashboard.png`` to refresh the README's picture): a test run never changes
-a file of the repository. It prints how long Play takes to run a year (``pytest -s`` shows it).
+a file of the repository. It prints how long Play takes to run a year (``pytest -n 0 -s`` shows it).
 """
 
 from __future__ import annotations
@@ -75,6 +76,17 @@ def browser():
 def serving(escalation, repo_root):
     """``with serving(*ARGS) as url``: ``escalation app ARGS`` served from the repository, see :func:`_serve`."""
     return functools.partial(_serve, escalation, repo_root)
+
+
+@pytest.fixture(scope="module")
+def baseline_server(escalation, repo_root):
+    """``with baseline_server as url``: one ``escalation app baseline`` for the tests that start on that page.
+
+    Each test opens a page of its own, and each page is a session with its own model and controls (the
+    server keeps no state between sessions), so sharing the server saves only its start-up.
+    """
+    with _serve(escalation, repo_root, "baseline") as url:
+        yield contextlib.nullcontext(url)
 
 
 @contextlib.contextmanager
@@ -212,8 +224,8 @@ def _play_until(page, day: int, timeout: float = 60.0) -> float:
     return time.monotonic() - start
 
 
-def test_step_play_slider_reset_and_screenshot(browser, serving, repo_root, tmp_path):
-    with serving("baseline") as url:
+def test_step_play_slider_reset_and_screenshot(browser, baseline_server, repo_root, tmp_path):
+    with baseline_server as url:
         page, errors = _open(browser, url)
         assert page.get_by_text("Escalation dashboard: baseline").is_visible()
         title = page.locator(".escalation-page-title")
@@ -295,9 +307,9 @@ def test_step_play_slider_reset_and_screenshot(browser, serving, repo_root, tmp_
         page.close()
 
 
-def test_picking_a_scenario_and_a_seed_then_reset_runs_exactly_that_world(browser, serving):
+def test_picking_a_scenario_and_a_seed_then_reset_runs_exactly_that_world(browser, baseline_server):
     # Issue 14: crisis_2019_2020 with seed 4 ran 365 days of the baseline at seed 0 under the crisis's label.
-    with serving("baseline") as url:
+    with baseline_server as url:
         page, errors = _open(browser, url)
         page.locator(".v-select").first.click()
         page.get_by_role("option", name="crisis_2019_2020").click()
@@ -308,7 +320,8 @@ def test_picking_a_scenario_and_a_seed_then_reset_runs_exactly_that_world(browse
         _eventually(lambda: title.get_attribute("data-seed") == "4")
         assert title.inner_text() == "crisis_2019_2020, seed 4: day 0 of 457 (2019-10-01)"
         assert page.get_by_text("Escalation dashboard: crisis_2019_2020").is_visible()
-        assert "Scenario crisis_2019_2020, seed 4, world seed" in page.locator(".escalation-run-world").inner_text()
+        world = page.locator(".escalation-run-world")  # a panel of its own: it may land a moment after the title
+        _eventually(lambda: "Scenario crisis_2019_2020, seed 4, world seed" in world.inner_text())
         _set_step_days(page, 50)
         page.get_by_role("button", name="Step").click()
         _wait_for_day(page, 50)

@@ -2,7 +2,7 @@
 
 Real processes throughout (Linux: /proc is read to find them). The SIGKILL test kills the parent at
 seeded random moments, 3 times by default; ``ESCALATION_KILL_TRIALS=20 pytest tests/test_lifecycle.py
--k sigkill -s`` runs the long version and prints one line per trial (the seed is
+-k sigkill -n 0 -s`` runs the long version and prints one line per trial (the seed is
 ``ESCALATION_KILL_SEED``, default 20240601).
 """
 
