@@ -65,7 +65,9 @@ class progress_bar:
         from tqdm import tqdm
 
         self.label = label
-        self.bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False,
+        # mininterval 0: a bar of a few slow steps shows every one (the last steps, bootstrap fits, come
+        # within tqdm's default 0.1 s of each other and would otherwise never be drawn)
+        self.bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False, mininterval=0,
                         disable=quiet or not sys.stderr.isatty())
 
     def describe(self, line: str) -> None:
