@@ -43,6 +43,8 @@ def row_poisson(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarra
 
 def state_rows(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, attribute: str) -> np.ndarray:
     """A militia state array (e.g. ``grievance``) read for rows of (world, faction)."""
+    if attribute == "capability":
+        return model.factions.capability_at(faction, worlds)
     return getattr(model.factions, attribute)[faction, worlds]
 
 

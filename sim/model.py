@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim import seeds as keyed
 from sim.actors import Iran, IraqiGovernment, Militia, QudsForce, UnitedStates
-from sim.actors.militia import SIEGE_SEVERITY, Factions, nonzero_rows
+from sim.actors.militia import SIEGE_SEVERITY, Factions
 from sim.actors.base import decay_factor, monthly_rate_factor
 from sim.actors.quds_force import QUDS_COMMANDER
 from sim.attacks import TARGET_NAMES, WEAPON_NAMES, resolve_attacks, row_layers
@@ -246,14 +246,14 @@ class EscalationModel(mesa.Model):
         self.attack_memory *= self.attack_memory_decay  # rivals' attacks fade like each faction's own
         # every faction decides at once; rows of (faction, world) come faction by faction, as if each had
         # taken its turn in the scenario's order
-        attacking, threatening, harassing = self.factions.decide()
-        faction, worlds = nonzero_rows(attacking)
+        attacking, threatening, harassing = self.factions.decide_rows()
+        faction, worlds = attacking
         if worlds.size:
             resolve_attacks(self, worlds, faction)
-        faction, worlds = nonzero_rows(threatening)
+        faction, worlds = threatening
         if worlds.size:
             self.record(worlds, self.faction_codes[faction], Action.THREAT, "united_states", Rung.RHETORIC, side="militia")
-        faction, worlds = nonzero_rows(harassing)
+        faction, worlds = harassing
         if worlds.size:
             self.harass(worlds, faction)
         self.united_states.step()
@@ -551,5 +551,6 @@ class EscalationModel(mesa.Model):
 
 
 def _nullable(days: np.ndarray) -> pd.array:
-    """Day numbers with -1 (never) as missing values."""
-    return pd.array(np.where(days < 0, None, days).tolist(), dtype="Int32")
+    """Day numbers with -1 (never) as missing values (under the mask: 1, as ``pd.array`` of a list with None puts)."""
+    missing = days < 0
+    return pd.arrays.IntegerArray(np.where(missing, 1, days).astype(np.int32), missing)

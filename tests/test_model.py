@@ -223,6 +223,53 @@ def test_rates_at_chosen_pairs_equal_the_rates_of_every_pair():
     model.close()
 
 
+@pytest.mark.parametrize("scenario, overrides", [
+    ("baseline", {}),
+    ("campaign_2023_2024", {"militia_dynamics.threat_rate": np.linspace(0.0, 0.2, 500),
+                            "militia_dynamics.grievance_weight": np.linspace(0.2, 1.5, 500)}),
+])
+def test_bands_computed_where_the_draw_can_fall_decide_what_every_band_decides(scenario, overrides):
+    """With few factions the bands' own functions run only where the draw can reach them: same pairs, day by day.
+
+    Compared against the rule computed for every (faction, world), on the same draws and state, every 25
+    days of a run (per-world threat parameters in the campaign: the bound takes their largest values).
+    """
+    model = EscalationModel(scenario, n_worlds=500, seed=5, days=200, overrides=overrides,
+                            collect_events=False, collect_series=False)
+    factions, rows, compared = model.factions, slice(None), 0
+    for day in range(200):
+        model.step()
+        if day % 25 == 24:
+            draws = factions.uniform("day", rows)
+            every = factions._decide_all(draws.copy(), factions.attack_rates(rows), rows)
+            reached = factions._decide_everywhere(draws.copy(), rows)
+            for (got_faction, got_world), (want_faction, want_world) in zip(reached, every):
+                assert np.array_equal(got_faction, want_faction) and np.array_equal(got_world, want_world)
+            compared += sum(world.size for _, world in every)
+    assert compared > 0
+    model.close()
+
+
+def test_capability_ratchet_applied_on_read_equals_the_daily_ratchet():
+    """Capability read after days of supply equals ``max(capability, min(floor(progress), MISSILES))`` taken daily."""
+    from sim.ladder import Capability
+
+    model = EscalationModel("baseline", n_worlds=300, seed=4, days=150, collect_events=False, collect_series=False,
+                            overrides={"quds_force.capability_supply_rate": np.linspace(0.0, 0.05, 300)})
+    factions = model.factions
+    daily = factions.capability.copy()
+    initial = daily.copy()
+    for day in range(150):
+        model.step()
+        daily = np.maximum(daily, np.minimum(np.floor(factions.capability_progress), int(Capability.MISSILES)))
+        if day % 10 == 9:
+            faction, world = np.divmod(np.arange(daily.size), daily.shape[1])
+            assert np.array_equal(factions.capability_at(faction, world).reshape(daily.shape), daily)
+    assert np.array_equal(factions.capability, daily)
+    assert (daily > initial).any() and (daily == initial).any()  # the ratchet moved in some worlds, not all
+    model.close()
+
+
 def test_a_finished_run_leaves_nothing_behind_in_the_process():
     """simulate() frees its model at once: repeated chunks do not accumulate finished models' arrays."""
     import tracemalloc

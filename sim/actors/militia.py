@@ -97,6 +97,7 @@ class Factions:
         for name in DAY_STATE:
             setattr(self, name, np.full((n_factions, n), -1, dtype=np.int64))
         self.truce_until = np.full(n_factions, -1, dtype=np.int64)  # a truce holds every world alike
+        self.capability_stale = False  # True while the ratchet on capability_progress is owed (:attr:`capability`)
         self.dynamics = d = model.params.militia_dynamics
         self.grievance_decay = decay_factor(d.grievance_half_life)
         self.excitation_decay = decay_factor(d.self_excitation_half_life)
@@ -105,11 +106,61 @@ class Factions:
         self.traits: dict[str, np.ndarray] = {}
         self.codes = np.zeros(n_factions, dtype=np.uint64)
 
+    @property
+    def capability(self) -> np.ndarray:
+        """Capability levels (factions x worlds), the ratchet on ``capability_progress`` applied up to today.
+
+        The Quds Force's supply only adds to the progress (:meth:`supply`); while it adds nothing negative,
+        the daily ratchet ``max(capability, min(floor(progress), MISSILES))`` taken on each day equals the one
+        taken once on the latest progress (floor, min and max are exact and the progress never falls), so it
+        is applied only when capability is read.
+        """
+        if self.capability_stale:
+            ratchet = np.floor(self.capability_progress)
+            np.minimum(ratchet, int(Capability.MISSILES), out=ratchet)
+            np.maximum(self._capability, ratchet, out=self._capability)
+            self.capability_stale = False
+        return self._capability
+
+    @capability.setter
+    def capability(self, value: np.ndarray) -> None:
+        self._capability = value
+        self.capability_stale = False
+
+    def capability_at(self, faction: np.ndarray, worlds: np.ndarray) -> np.ndarray:
+        """:attr:`capability` at given (faction, world) pairs only, bit for bit (the rest stays owed)."""
+        at = faction * self.model.n_worlds + worlds
+        level = flat_at(self._capability, at)
+        if self.capability_stale:
+            np.maximum(level, np.minimum(np.floor(flat_at(self.capability_progress, at)), int(Capability.MISSILES)),
+                       out=level)
+        return level
+
+    def supply(self, added) -> None:
+        """Add the day's capability supply (a float, or an array over worlds) to every faction's progress."""
+        if np.min(added) < 0 and self.capability_stale:  # progress would fall: settle the ratchet owed first
+            self.capability  # noqa: B018 (the property applies it)
+        self.capability_progress += added
+        self.capability_stale = True
+
     def bind(self, militias: list["Militia"]) -> None:
         """Take the factions' agents: their draw codes and their traits stacked per faction."""
         self.militias = militias
         self.codes = np.array([militia.code for militia in militias], dtype=np.uint64)
         self.traits = {name: stack_per_faction([getattr(m.params, name) for m in militias]) for name in RATE_TRAITS}
+        self.trait_ranges = {}
+
+    def trait_range(self, rows: slice) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
+        """The traits' least and largest values over the given factions (per world), and the least of the lows.
+
+        Traits are fixed for the run (:meth:`bind`), so each range is computed once per ``rows``.
+        """
+        key = (rows.start, rows.stop, rows.step)
+        if key not in self.trait_ranges:
+            low = {name: self.traits[name][rows].min(axis=0) for name in RATE_TRAITS}
+            high = {name: self.traits[name][rows].max(axis=0) for name in RATE_TRAITS}
+            self.trait_ranges[key] = (low, high, min(float(np.min(value)) for value in low.values()))
+        return self.trait_ranges[key]
 
     def uniform(self, site: str, rows: slice = slice(None)) -> np.ndarray:
         """Keyed uniforms (factions x worlds) of the given factions today, each row keyed by its faction."""
@@ -176,6 +227,22 @@ class Factions:
         Returns:
             Boolean (factions x worlds) arrays: where each faction attacks, threatens and harasses today.
         """
+        shape = (len(self.militias[rows]), self.model.n_worlds)
+        masks = []
+        for faction, world in self.decide_rows(rows):
+            mask = np.zeros(shape, dtype=bool)
+            mask[faction, world] = True
+            masks.append(mask)
+        return masks[0], masks[1], masks[2]
+
+    def decide_rows(self, rows: slice = slice(None)) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """One day of the given factions (:meth:`decide`) as rows rather than masks.
+
+        Returns:
+            For attacks, threats and harassment: the (faction, world) pairs where they happen today, faction
+            by faction, worlds increasing (as :func:`nonzero_rows` of :meth:`decide`'s masks); factions are
+            counted from the first of ``rows``.
+        """
         m = self.model
         d = self.dynamics
         self.grievance[rows] *= self.grievance_decay
@@ -196,31 +263,64 @@ class Factions:
         # cent of the draws); there the bands are computed exactly as everywhere else, with the same
         # operations on the same numbers, so every decision is the one the full computation would make.
         per_faction, per_world, offset = bound
-        faction, world = nonzero_rows(u < per_faction * per_world + offset)
-        row = faction + (rows.start or 0)
-        u = u[faction, world]
-        attack_band = -np.expm1(-self.attack_rates_at(row, world))
+        flat = np.flatnonzero(u < per_faction * per_world + offset)
+        faction, world = np.divmod(flat, m.n_worlds)
+        at = flat + (rows.start or 0) * m.n_worlds
+        return self._decide_at(u.reshape(-1)[flat], faction, world, at,
+                               self.attack_rates_at(faction + (rows.start or 0), world, at), rows)
+
+    def _decide_at(self, u: np.ndarray, faction: np.ndarray, world: np.ndarray, at: np.ndarray, rate: np.ndarray,
+                   rows: slice) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """The day's three bands at given (faction, world) pairs, computed as :meth:`_decide_all` computes them.
+
+        Args:
+            u: the day's draws at the pairs.
+            faction: each pair's faction, counted from the first of ``rows``.
+            world: each pair's world.
+            at: each pair's index in the flattened (factions x worlds) state arrays.
+            rate: each pair's attack rate.
+            rows: the factions deciding.
+
+        Returns:
+            The pairs that attack, threaten and harass, as :meth:`decide_rows`.
+        """
+        d = self.dynamics
+        attack_band = -np.expm1(-rate)
         attack = u < attack_band
         u -= attack_band
-        threat_band = pick_shared(d.threat_rate, world) * np.power(1.0 + self.grievance[row, world],
+        threat_band = pick_shared(d.threat_rate, world) * np.power(1.0 + flat_at(self.grievance, at),
                                                                   pick_shared(d.grievance_weight, world))
         threat = (u >= 0) & (u < threat_band)
         u -= threat_band
         harass_band = (pick_shared(d.harassment_rate, world)
-                       + pick_shared(d.harassment_per_member_killed, world) * self.members_lost[row, world])
+                       + pick_shared(d.harassment_per_member_killed, world) * flat_at(self.members_lost, at))
         harass = (u >= 0) & (u < harass_band)
-        shape = (len(self.militias[rows]), m.n_worlds)
-        masks = []
-        for chosen in (attack, threat, harass):
-            mask = np.zeros(shape, dtype=bool)
-            mask[faction[chosen], world[chosen]] = True
-            masks.append(mask)
-        return masks[0], masks[1], masks[2]
+        return tuple((faction[chosen], world[chosen]) for chosen in (attack, threat, harass))
 
-    def _decide_everywhere(self, u: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _decide_everywhere(self, u: np.ndarray, rows: slice) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """The day's three bands for every (faction, world) of the rows, as the rule is written.
+
+        The attack rate is computed everywhere (its operations are cheap); the bands' own functions
+        (``expm1``, ``power``: about ten times the cost of ``exp``) only where the draw can fall in one:
+        below the rate (``1 - exp(-rate) <= rate``) plus :meth:`_band_bound`, with :data:`BOUND_MARGIN`.
+        Elsewhere no band can hold the draw, so the decisions are the ones of computing every band.
+        """
+        rate = self.attack_rates(rows)
+        bands = self._band_bound(rows)
+        if bands is None:
+            return self._decide_all(u, rate, rows)
+        reach = np.maximum(rate, 0.0)
+        reach *= 1.0 + BOUND_MARGIN
+        reach += bands * (1.0 + BOUND_MARGIN) + BOUND_MARGIN
+        flat = np.flatnonzero(u < reach)
+        faction, world = np.divmod(flat, self.model.n_worlds)
+        at = flat + (rows.start or 0) * self.model.n_worlds
+        return self._decide_at(u.reshape(-1)[flat], faction, world, at, rate.reshape(-1)[flat], rows)
+
+    def _decide_all(self, u: np.ndarray, rate: np.ndarray, rows: slice) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         """The day's three bands computed for every (faction, world) of the rows: the rule as written."""
         d = self.dynamics
-        attack_band = -np.expm1(-self.attack_rates(rows))
+        attack_band = -np.expm1(-rate)
         attacking = u < attack_band
         u -= attack_band
         threat_band = d.threat_rate * np.power(1.0 + self.grievance[rows], d.grievance_weight)
@@ -228,23 +328,28 @@ class Factions:
         u -= threat_band
         harass_band = d.harassment_rate + d.harassment_per_member_killed * self.members_lost[rows]
         harassing = (u >= 0) & (u < harass_band)
-        return attacking, threatening, harassing
+        return tuple(nonzero_rows(mask) for mask in (attacking, threatening, harassing))
 
-    def attack_rates_at(self, faction: np.ndarray, world: np.ndarray) -> np.ndarray:
-        """The attack rates of :meth:`attack_rates` at given (faction, world) pairs only, bit for bit."""
+    def attack_rates_at(self, faction: np.ndarray, world: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+        """The attack rates of :meth:`attack_rates` at given (faction, world) pairs only, bit for bit.
+
+        ``at``: the pairs' indices in the flattened (factions x worlds) arrays, if known (``faction * N + world``).
+        """
         m = self.model
+        if at is None:
+            at = faction * m.n_worlds + world
         d, ctx, t = self.dynamics, m.params.context, self.traits
 
         def trait(name):
             value = t[name]
-            return value[faction, 0] if value.shape[1] == 1 else value[faction, world]
+            return value[faction, 0] if value.shape[1] == 1 else flat_at(value, at)
 
         def shared(value):
             return pick_shared(value, world)
 
-        rivals_monthly = (m.attack_memory[world] - self.own_attack_memory[faction, world]) * shared(m.attack_memory_to_monthly)
+        rivals_monthly = (m.attack_memory[world] - flat_at(self.own_attack_memory, at)) * shared(m.attack_memory_to_monthly)
         log_rate = (
-            np.log1p(self.grievance[faction, world] + shared(ctx.external_grievance)) * shared(d.grievance_weight)
+            np.log1p(flat_at(self.grievance, at) + shared(ctx.external_grievance)) * shared(d.grievance_weight)
             + np.log1p(rivals_monthly / max(len(self.militias) - 1, 1)) * trait("rivalry")
             - trait("fear") * m.expected_retaliation_today[world]
             - trait("political_stake") * shared(m.iraqi_government.militia_pressure_today)
@@ -252,11 +357,11 @@ class Factions:
         )
         if np.any(d.deterrence_weight):
             log_rate = log_rate - shared(d.deterrence_weight) * np.maximum(
-                self.deterrence[faction, world] - shared(d.deterrence_threshold), 0.0)
+                flat_at(self.deterrence, at) - shared(d.deterrence_threshold), 0.0)
         if m.mission_ended:
             log_rate = log_rate - shared(ctx.mission_end_restraint * m.mission_ended)
         compliance = m.quds_force.leash[world] * trait("obedience")
-        refusing = self.refusing_until[faction, world] >= m.day
+        refusing = flat_at(self.refusing_until, at) >= m.day
         if refusing.any():
             compliance = np.where(refusing, 0.0, compliance)
         directive = (1.0 - compliance) * trait("own_intensity") + compliance * m.iran.directive[world]
@@ -269,10 +374,10 @@ class Factions:
         if war.on:
             power = np.power(d.outside_war_multiplier, war.level)
             rate = rate * np.where(war.joined[faction], pick_shared(power, world), 1.0)
-        rate = rate + self.excitation[faction, world]
+        rate = rate + flat_at(self.excitation, at)
         if war.on:
             rate = rate * np.where(war.joined[faction] & war.paused, shared(d.outside_war_pause_factor), 1.0)
-        suspended = self.suspended_until[faction, world] >= m.day
+        suspended = flat_at(self.suspended_until, at) >= m.day
         if suspended.any():
             rate = rate * np.where(suspended, shared(d.suspension_factor), 1.0)
         return rate
@@ -289,16 +394,14 @@ class Factions:
         """
         m = self.model
         d, ctx, t = self.dynamics, m.params.context, self.traits
-        low = {name: t[name][rows].min(axis=0) for name in RATE_TRAITS}
-        high = {name: t[name][rows].max(axis=0) for name in RATE_TRAITS}
+        low, high, lowest_trait = self.trait_range(rows)
         leash = m.quds_force.leash
-        signs = (d.grievance_weight, ctx.external_grievance, m.attack_memory_to_monthly, low["rivalry"], low["fear"],
-                 low["political_stake"], low["obedience"], low["own_intensity"], low["defiance"],
-                 low["base_attack_rate"], leash, m.iran.directive, m.expected_retaliation_today, m.presence_today,
-                 m.iraqi_government.militia_pressure_today, d.deterrence_weight, ctx.mission_end_restraint * m.mission_ended,
-                 d.truce_factor, d.suspension_factor, d.outside_war_pause_factor, d.threat_rate, d.harassment_rate,
-                 d.harassment_per_member_killed)
-        if min(float(np.min(value)) for value in signs) < 0 or np.max(leash) > 1 or np.max(high["obedience"]) > 1:
+        signs = (d.grievance_weight, ctx.external_grievance, m.attack_memory_to_monthly, leash, m.iran.directive,
+                 m.expected_retaliation_today, m.presence_today, m.iraqi_government.militia_pressure_today,
+                 d.deterrence_weight, ctx.mission_end_restraint * m.mission_ended, d.truce_factor, d.suspension_factor,
+                 d.outside_war_pause_factor, d.threat_rate, d.harassment_rate, d.harassment_per_member_killed)
+        if (lowest_trait < 0 or min(float(np.min(value)) for value in signs) < 0 or np.max(leash) > 1
+                or np.max(high["obedience"]) > 1):
             return None
         grievance = self.grievance[rows].max(axis=0)
         lost = self.members_lost[rows].max(axis=0)
@@ -349,9 +452,15 @@ class Factions:
         grievance, lost = self.grievance[rows], self.members_lost[rows]
         if not grievance.size or grievance.min() < 0 or lost.min() < 0:
             return None
-        bound = (float(np.max(d.threat_rate)) * (1.0 + float(grievance.max())) ** float(np.max(d.grievance_weight))
-                 + float(np.max(d.harassment_rate)) + float(np.max(d.harassment_per_member_killed)) * float(lost.max()))
+        with np.errstate(all="ignore"):
+            bound = float(np.max(d.threat_rate) * np.power(1.0 + grievance.max(), np.max(d.grievance_weight))
+                          + np.max(d.harassment_rate) + np.max(d.harassment_per_member_killed) * lost.max())
         return bound if np.isfinite(bound) else None
+
+
+def flat_at(array: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """A (factions x worlds) array at flat indices: ``array[divmod(at, N)]``, a single gather (several times faster)."""
+    return array.reshape(-1)[at]
 
 
 def pick_shared(value, worlds: np.ndarray):

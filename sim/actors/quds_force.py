@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.actors.base import Actor, choose, decay_factor
-from sim.ladder import Capability
 from sim.params import per_world, pick
 
 if TYPE_CHECKING:
@@ -44,10 +43,7 @@ class QudsForce(Actor):
         self.leash += (p.leash_strength - self.leash) * self.recovery
         by_posture = [p.supply_under_restraint, SUPPLY_UNDER_PRESSURE, p.supply_under_escalation]
         supply = p.capability_supply_rate * choose(m.iran.posture, by_posture)
-        factions = m.factions
-        factions.capability_progress += supply
-        np.maximum(factions.capability, np.minimum(np.floor(factions.capability_progress), int(Capability.MISSILES)),
-                   out=factions.capability)
+        m.factions.supply(supply)  # the ratchet max(capability, min(floor(progress), MISSILES)) is applied on read
 
     def lose_commander(self, worlds: np.ndarray) -> None:
         """Its commander is killed: the leash drops (the 2021 calm order was defied [MilitiasRogue2021])."""
