@@ -8,6 +8,8 @@ Measures, each as a separate command whose whole process tree is sampled for mem
 3. `escalation batch baseline --worlds 100000 --workers 2` on the process pool against the same with
    `--dask` (a local Dask cluster), interleaved pool, Dask, Dask, pool, ... so both see the same load
    (target: Dask's wall time within 1.2x of the pool's); skipped, with a note, without Dask installed.
+   Dask's CPU seconds include its workers: they are forked by a fork server that the command stops and
+   reaps when its cluster closes (an unreaped one would take its children's CPU time with it).
 
 The comparison with Mesa is `benchmarks/bench_mesa.py` (a one-world-per-model Mesa twin under
 `mesa.batch_run`).
@@ -26,7 +28,7 @@ average before and after every timed command: on a shared machine only the ratio
 mean much.
 
 Usage: python benchmarks/bench_sweep.py [--sweep-worlds 100000] [--scaling-worlds 60000] [--dask-worlds 100000]
-       [--dask-pairs 2] [--wait-quiet SECONDS] [--reference] [--only sweep,scaling,dask]
+       [--dask-pairs 3] [--wait-quiet SECONDS] [--reference] [--only sweep,scaling,dask]
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ def main() -> int:
     parser.add_argument("--sweep-worlds", type=int, default=100_000)
     parser.add_argument("--scaling-worlds", type=int, default=60_000)
     parser.add_argument("--dask-worlds", type=int, default=100_000)
-    parser.add_argument("--dask-pairs", type=int, default=2, help="pool/Dask pairs, interleaved (default 2)")
+    parser.add_argument("--dask-pairs", type=int, default=3, help="pool/Dask pairs, interleaved (default 3)")
     parser.add_argument("--only", default="sweep,scaling,dask", help="comma-separated parts to run")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                         help="before each timed run, wait up to this long for other processes to go idle")

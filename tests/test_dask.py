@@ -96,6 +96,41 @@ def test_the_local_cluster_does_not_impose_dask_s_malloc_trim_threshold(monkeypa
         executor.close()
 
 
+FORK_SERVER_CHECK = """
+import json, os, sys
+from analysis.runs.executors import DaskExecutor
+
+def state():
+    import sys, time, dask
+    return {"model_imported": "sim.runner" in sys.modules, "cpu_seconds": time.process_time(),
+            "profiler": dask.config.get("distributed.worker.profile.enabled"), "parent": os.getppid()}
+
+first = DaskExecutor(local=True, workers=2)
+workers = first.client.run(state)
+first.close()
+second = DaskExecutor(local=True, workers=1)  # the first one's fork server was stopped: a fresh one
+again = second.start_method
+second.close()
+print(json.dumps({"method": first.start_method, "again": again, "workers": list(workers.values()),
+                  "me": os.getpid()}))
+"""
+
+
+def test_a_fresh_process_forks_local_workers_from_a_fork_server_that_imported_the_model(tmp_path):
+    """A command's local cluster starts workers with the model already imported (no per-worker interpreter start
+    and imports), without Dask's profiler; the fork server is stopped when the cluster closes."""
+    done = subprocess.run([sys.executable, "-c", FORK_SERVER_CHECK], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = __import__("json").loads(done.stdout.strip().splitlines()[-1])
+    assert report["method"] == "forkserver" and report["again"] == "forkserver"
+    assert len(report["workers"]) == 2
+    for worker in report["workers"]:
+        assert worker["model_imported"] and worker["profiler"] is False
+        assert worker["parent"] != report["me"]  # forked by the fork server, not by this process
+        assert worker["cpu_seconds"] < 0.5  # a spawned worker spends about a second importing the model
+
+
 def _documented_dask_config() -> str:
     """The Dask configuration file docs/architecture.md tells users to give workers they start themselves."""
     import re

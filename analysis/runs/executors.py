@@ -322,6 +322,49 @@ def _zip_packages(packages: Iterable[str], directory: str) -> str:
     return path
 
 
+FORK_SERVER_PRELOAD = ("distributed", "numpy", "pandas", "pyarrow", "sim.runner", "analysis.runs.execute")
+
+
+def _fork_server_running() -> bool:
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    return server is None or getattr(server, "_forkserver_pid", 0) is not None
+
+
+def _worker_start_method() -> str:
+    """How a local cluster starts its worker processes: ``forkserver`` when this process has none running yet.
+
+    A fork server started now imports the model from the same files as this process a moment ago; one
+    started earlier (by an earlier cluster, a process pool, another library) may hold modules imported
+    before the sources changed, so then each worker is spawned as a fresh interpreter (Dask's default).
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods() or _fork_server_running():
+        return "spawn"
+    return "forkserver"
+
+
+def _preload_fork_server() -> None:
+    """Have the fork server (not running yet) import Dask's packages and the model before it forks workers."""
+    from multiprocessing import forkserver
+
+    from distributed.utils import get_mp_context
+
+    context = get_mp_context()  # sets Dask's own preload list once per process: extend it
+    dask_list = list(getattr(getattr(forkserver, "_forkserver", None), "_preload_modules", None) or [])
+    context.set_forkserver_preload(list(dict.fromkeys([*dask_list, *FORK_SERVER_PRELOAD])))
+
+
+def _stop_fork_server() -> None:
+    """Stop this process's fork server and reap it (its CPU time then counts for this process's children)."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        with contextlib.suppress(Exception):
+            stop()
+
+
 def dask_available() -> bool:
     """Whether ``dask.distributed`` can be imported."""
     try:
@@ -350,6 +393,8 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         self._cluster = None
+        self.start_method: str | None = None  # a local cluster's: forkserver or spawn
+        self._own_fork_server = False
         if address:
             try:
                 self.client = Client(address, timeout=f"{timeout}s", set_as_default=False)
@@ -363,11 +408,28 @@ class DaskExecutor:
             # Dask's nannies give workers MALLOC_TRIM_THRESHOLD_=65536, which returns freed memory to the
             # system after every numpy temporary: measured 2.6x slower than the pool at 100k worlds (24.7 s of
             # system time). Workers of this cluster keep glibc's default instead (None unsets it: Dask's
-            # documented way); a value the user exported is still passed on.
-            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            # documented way); a value the user exported is still passed on. Dask's statistical profiler
+            # (a stack sample of the running chunk every 10 ms) is off, and workers fork from a fork server
+            # that imported Dask, numpy, pandas and the model once, instead of importing them each in a
+            # spawned interpreter (see _worker_start_method); each worker has one thread, no dashboard.
+            method = _worker_start_method()
+            settings = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                        "distributed.worker.profile.enabled": False,
+                        "distributed.worker.multiprocessing-method": method,
+                        # housekeeping wakes each event loop (and takes the GIL from a running chunk) less often:
+                        # the blocked-loop watchdog every 20 ms -> 1 s, resource and memory polls -> 1 s
+                        "distributed.admin.tick.interval": "1s",
+                        "distributed.admin.system-monitor.interval": "1s",
+                        "distributed.worker.memory.monitor-interval": "1s"}
+            with dask.config.set(settings):
+                if method == "forkserver":
+                    _preload_fork_server()
                 self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                             dashboard_address="127.0.0.1:0", silence_logs=40)
-            self.client = Client(self._cluster, set_as_default=False)
+                                             dashboard_address=None, silence_logs=40)
+            self.start_method = method
+            self._own_fork_server = method == "forkserver"
+            # results come from the workers directly, not relayed through the scheduler
+            self.client = Client(self._cluster, set_as_default=False, direct_to_workers=True)
         else:
             raise ValueError("DaskExecutor needs an address or local=True")
         self.address = self.client.scheduler.address
@@ -435,6 +497,9 @@ class DaskExecutor:
         if self._cluster is not None:
             with contextlib.suppress(Exception):
                 self._cluster.close()
+            if self._own_fork_server:  # the next local cluster starts a fresh one (with the code as it is then)
+                _stop_fork_server()
+                self._own_fork_server = False
         temp = getattr(self, "_temp", None)
         if temp is not None:
             with contextlib.suppress(Exception):
