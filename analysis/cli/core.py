@@ -7,11 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from sim.errors import InputError
 from sim.ladder import RUNG_LABELS, Rung
-from sim.scenario import list_scenarios, load_scenario
 
 KEY_ACTIONS = {"siege", "strike_militia", "leader_killing", "direct_strike", "open_war", "withdrawal_demand",
                "drawdown", "calm_order"}
@@ -34,6 +31,7 @@ def run(scenario: str, worlds: int = 1000, seed: int = 0, days: int | None = Non
     Returns:
         The results handle (``analysis.runs.store.Results``) with events, series and outcomes.
     """
+    from sim.scenario import load_scenario
     from analysis.runs.execute import execute
     from analysis.runs.guards import OUTCOMES_BYTES_PER_WORLD, PLAN_BYTES_PER_WORLD, check_days, check_fits, check_seed
     from analysis.runs.plan import plan_batch
@@ -150,6 +148,7 @@ def key_event_lines(results, world: int, max_events: int = 18) -> list[str]:
     Actors, factions and fronts are named by :mod:`analysis.labels` (a faction by its scenario name, a
     front by its name as stored), never by their ids.
     """
+    import pandas as pd
     from analysis.labels import claim_text, display_labels, label
 
     try:
@@ -184,6 +183,7 @@ def key_event_lines(results, world: int, max_events: int = 18) -> list[str]:
 
 def _world_scenario(results, world: int):
     """The scenario a stored world ran, loaded (as the store names it: a shipped name or a path)."""
+    from sim.scenario import load_scenario
     return load_scenario(results.world_scenario(world))
 
 
@@ -212,6 +212,7 @@ def validate(paths: list[str]) -> list[ValidFile]:
     Returns:
         One entry per file, in the order given.
     """
+    from sim.scenario import load_scenario
     valid = []
     for path in paths:
         if not Path(path).is_file():
@@ -241,6 +242,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from sim.scenario import list_scenarios
     infos = list_scenarios()
     width = max(len(info.name) for info in infos)
     for info in infos:
