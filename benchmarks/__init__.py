@@ -92,7 +92,7 @@ def context() -> dict:
             "versions": versions, "load_average_at_start": load_average()}
 
 
-def _children(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Every descendant of a process, whichever of its threads started it (Dask's nannies start workers from a thread)."""
     found, frontier = [], [pid]
     while frontier:
@@ -113,7 +113,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _rss(pid: int) -> int:
+def rss_bytes(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm") as handle:
             return int(handle.read().split()[1]) * _PAGE
@@ -142,7 +142,7 @@ def measure(command: list[str], cwd: Path = ROOT, env: dict | None = None) -> di
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, sum(_rss(pid) for pid in [process.pid, *_children(process.pid)]))
+            peak = max(peak, sum(rss_bytes(pid) for pid in [process.pid, *descendants(process.pid)]))
             stop.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -27,30 +27,13 @@ import threading
 import time
 from pathlib import Path
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
 HERE = Path(__file__).resolve().parent
 
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(HERE.parent))
 
-def _children(pid: int) -> list[int]:
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        try:
-            with open(f"/proc/{parent}/task/{parent}/children") as handle:
-                kids = [int(k) for k in handle.read().split()]
-        except OSError:
-            kids = []
-        found += kids
-        frontier += kids
-    return found
-
-
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as handle:
-            return int(handle.read().split()[1]) * PAGE
-    except OSError:
-        return 0
+# the process-tree walk that also finds children started by a non-main thread (Dask nannies start workers so)
+from benchmarks import descendants, rss_bytes  # noqa: E402
 
 
 def measure(command: list[str]) -> dict:
@@ -65,8 +48,8 @@ def measure(command: list[str]) -> dict:
     def sample():
         nonlocal peak_tree, peak_process
         while not done.is_set():
-            pids = [process.pid, *_children(process.pid)]
-            sizes = {pid: _rss(pid) for pid in pids}
+            pids = [process.pid, *descendants(process.pid)]
+            sizes = {pid: rss_bytes(pid) for pid in pids}
             for pid, size in sizes.items():
                 if size:
                     per_pid.setdefault(pid, []).append(size)
