@@ -209,6 +209,11 @@ def minimise_surface(coefficients: np.ndarray, goals: np.ndarray, below: np.ndar
         predicted = _features(z[None, :])[0] @ coefficients.T
         return float((scaled_misses(predicted, goals, below, above) ** 2).sum())
 
+    return minimise_in_box(objective, box, starts)
+
+
+def minimise_in_box(objective: Callable[[np.ndarray], float], box: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The best of L-BFGS-B runs of ``objective`` inside the box (k, 2), one from each start (clipped into it)."""
     best = None
     for start in starts:
         found = optimize.minimize(objective, np.clip(start, box[:, 0], box[:, 1]), method="L-BFGS-B", bounds=box)

@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from scipy import optimize
 from scipy.stats import qmc
 
-from analysis.calibration.fit import (Knob, fit_surface, objective_values, resolve_knobs, run_candidates,
-                                      scaled_misses, targets_for, tolerances, _features)
+from analysis.calibration.fit import (fit_surface, minimise_in_box, objective_values, resolve_knobs,
+                                      run_candidates, scaled_misses, targets_for, tolerances, _features)
 from analysis.calibration.statistics import Measured, Worlds, format_measured, measure
 from analysis.calibration.targets import Target, load_targets
 from sim.errors import InputError
@@ -59,11 +58,13 @@ ERA_TARGETS = {  # the shipped targets files (scenarios/targets/), by scenario
 }
 
 
-def _targets_path(name: str) -> str:
-    """A shipped targets file's path (a bare file name), or the user's path as given."""
+def _targets_file(name: str) -> tuple[str, str]:
+    """(path to read, path to show) of a targets file: a bare file name is a shipped one, else the user's path."""
     if "/" in name or "\\" in name:
-        return name
-    return str(Path(str(resources.files("scenarios.targets"))) / name)
+        return name, name
+    return str(Path(str(resources.files("scenarios.targets"))) / name), f"scenarios/targets/{name}"
+
+
 SEARCH_FACTOR = 2.0  # the shipped values are already fitted era by era: search [value / 2, value * 2]
 
 
@@ -203,12 +204,7 @@ def _minimise(eras: list[Era], coefficients: list[np.ndarray], goals: list[tuple
             total += float((scaled_misses(predicted, goal, below, above) ** 2).sum())
         return total
 
-    best = None
-    for start in starts:
-        found = optimize.minimize(objective, np.clip(start, box[:, 0], box[:, 1]), method="L-BFGS-B", bounds=box)
-        if best is None or found.fun < best.fun:
-            best = found
-    return best.x
+    return minimise_in_box(objective, box, starts)
 
 
 def calibrate_jointly(scenarios: list[str | Path | Scenario] | None = None, targets_files: dict[str, str] | None = None,
@@ -254,8 +250,7 @@ def calibrate_jointly(scenarios: list[str | Path | Scenario] | None = None, targ
     columns = _era_columns(len(shared), own_counts)
     eras = []
     for scenario, knobs, era_columns in zip(loaded, knobs_per_era, columns):
-        source = _targets_path(files.get(scenario.name, ERA_TARGETS["baseline"]))
-        shown = f"scenarios/targets/{Path(source).name}" if Path(source).parent == Path(_targets_path("x")).parent else source
+        source, shown = _targets_file(files.get(scenario.name, ERA_TARGETS["baseline"]))
         era = Era(scenario, shown, targets_for(scenario, load_targets(source), shown), knobs, era_columns)
         if not era.fitted:
             raise InputError(f"no target with role 'fit' applies to scenario '{scenario.name}'", file=source)
