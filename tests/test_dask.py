@@ -131,6 +131,104 @@ def test_a_fresh_process_forks_local_workers_from_a_fork_server_that_imported_th
         assert worker["cpu_seconds"] < 0.5  # a spawned worker spends about a second importing the model
 
 
+WARMED_CHECK = """
+import json, os
+from analysis.runs.executors import DaskExecutor, warm_fork_server
+from multiprocessing import forkserver
+
+started = warm_fork_server()
+server = forkserver._forkserver._forkserver_pid
+executor = DaskExecutor(local=True, workers=2)
+parents = list(executor.client.run(os.getppid).values())
+method = executor.start_method
+executor.close()
+try:
+    os.kill(server, 0)
+    alive = True
+except ProcessLookupError:
+    alive = False
+print(json.dumps({"started": started, "server": server, "parents": parents, "method": method, "alive": alive}))
+"""
+
+
+def test_a_fork_server_warmed_at_the_start_of_a_command_forks_the_cluster_s_workers_and_is_gone_after(tmp_path):
+    """`warm_fork_server` (what a `--dask` command calls first) starts the server the local cluster then uses;
+    closing the cluster kills and reaps it."""
+    done = subprocess.run([sys.executable, "-c", WARMED_CHECK], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = __import__("json").loads(done.stdout.strip().splitlines()[-1])
+    assert report["started"] and report["method"] == "forkserver"
+    assert report["parents"] == [report["server"]] * 2
+    assert not report["alive"]
+
+
+REFUSED_CHECK = """
+import json, os, sys
+import analysis.runs.executors as executors
+from analysis.cli.main import main
+from multiprocessing import forkserver
+
+servers = []
+warm = executors.warm_fork_server
+def remembering():
+    started = warm()
+    servers.append(forkserver._forkserver._forkserver_pid)
+    return started
+executors.warm_fork_server = remembering
+code = main(["batch", "no_such_scenario", "--worlds", "10", "--dask", "--out", sys.argv[1]])
+gone = []
+for pid in servers:
+    try:
+        os.kill(pid, 0)
+        gone.append(False)
+    except ProcessLookupError:
+        gone.append(True)
+print(json.dumps({"code": code, "servers": servers, "gone": gone}))
+"""
+
+
+def test_a_refused_dask_command_leaves_no_fork_server(tmp_path):
+    """Bad input after the fork server was warmed: exit 2, nothing written, and the server killed and reaped."""
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-c", REFUSED_CHECK, str(out)], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = __import__("json").loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] == 2 and "no_such_scenario" in done.stderr
+    assert len(report["servers"]) == 1 and report["gone"] == [True]
+    assert not out.exists()
+
+
+FINGERPRINT_CHECK = """
+import hashlib, importlib, json, pkgutil, sys
+from analysis.runs.executors import CODE_PACKAGES, code_fingerprint
+
+found = code_fingerprint(CODE_PACKAGES)
+imported_mesa = "mesa" in sys.modules
+# the same mapping the long way: import every package and walk it
+expected = {}
+for package_name in CODE_PACKAGES:
+    package = importlib.import_module(package_name)
+    names = [package_name] + sorted(m.name for m in pkgutil.walk_packages(package.__path__, f"{package_name}."))
+    for name in names:
+        source = importlib.util.find_spec(name).loader.get_source(name)
+        expected[name] = hashlib.sha256(source.encode()).hexdigest()
+print(json.dumps({"imported_mesa": imported_mesa, "same": found == expected, "modules": len(found)}))
+"""
+
+
+def test_the_code_fingerprint_covers_every_module_without_importing_the_model():
+    """The fingerprint (in every manifest, and compared with each Dask worker's) hashes every module of the
+    packages, as walking them by import would, but imports none of them (so not Mesa, 0.7 s)."""
+    done = subprocess.run([sys.executable, "-c", FINGERPRINT_CHECK], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = __import__("json").loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"imported_mesa": False, "same": True, "modules": report["modules"]}
+    assert report["modules"] > 60
+
+
 def _documented_dask_config() -> str:
     """The Dask configuration file docs/architecture.md tells users to give workers they start themselves."""
     import re

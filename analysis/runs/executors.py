@@ -42,10 +42,12 @@ CODE_PACKAGES = ("sim", "analysis", "scenarios")
 
 
 def _probe_code(packages: tuple[str, ...], refresh: bool = False) -> dict[str, str]:
-    """SHA-256 of each module's source in the given packages, as this interpreter resolves them.
+    """SHA-256 of each module's source in the given packages, as this interpreter would import them.
 
     Self-contained (imports inside) because it is also sent by value to Dask workers that may not
-    have the packages; with ``refresh``, cached modules of the packages are dropped first so the
+    have the packages. It imports none of the packages' modules: it walks them with the finders that
+    the next import would use (files on disk or an uploaded zip), so fingerprinting ``sim`` does not
+    pay for importing Mesa. With ``refresh``, cached modules of the packages are dropped first so the
     next import comes from whatever is now first on the path (e.g. an uploaded zip).
     """
     import hashlib
@@ -59,26 +61,42 @@ def _probe_code(packages: tuple[str, ...], refresh: bool = False) -> dict[str, s
             if name.split(".")[0] in packages:
                 del sys.modules[name]
         importlib.invalidate_caches()
+
+    def digest(spec) -> str | None:
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "get_source"):
+            return None
+        try:
+            source = loader.get_source(spec.name)
+        except (ImportError, OSError):
+            return None
+        return None if source is None else hashlib.sha256(source.encode()).hexdigest()
+
+    def walk(locations, prefix: str):
+        # every module at any depth (sim.actors.militia, sim.scenario.sections, ...), found without importing
+        for info in pkgutil.iter_modules(locations, prefix):
+            spec = info.module_finder.find_spec(info.name)
+            if spec is None:
+                continue
+            yield info.name, spec
+            if info.ispkg and spec.submodule_search_locations:
+                yield from walk(list(spec.submodule_search_locations), f"{info.name}.")
+
     prints: dict[str, str] = {}
     for package_name in packages:
         try:
-            package = importlib.import_module(package_name)
-        except ImportError as error:
+            package = importlib.util.find_spec(package_name)
+        except (ImportError, ValueError) as error:
             return {"<import error>": repr(error)}
-        # every module at any depth (sim.actors.militia, sim.scenario.sections, ...): walk_packages imports
-        # only the sub-packages' __init__ modules to find their contents
-        found = pkgutil.walk_packages(package.__path__, prefix=f"{package_name}.", onerror=lambda name: None)
-        names = [package_name] + sorted(m.name for m in found)
-        for name in names:
-            spec = importlib.util.find_spec(name)
-            if spec is None or spec.loader is None or not hasattr(spec.loader, "get_source"):
-                continue
-            try:
-                source = spec.loader.get_source(name)
-            except (ImportError, OSError):
-                continue
-            if source is not None:
-                prints[name] = hashlib.sha256(source.encode()).hexdigest()
+        if package is None:
+            return {"<import error>": repr(ModuleNotFoundError(f"No module named {package_name!r}"))}
+        found = [(package_name, package)]
+        if package.submodule_search_locations:
+            found += sorted(walk(list(package.submodule_search_locations), f"{package_name}."), key=lambda pair: pair[0])
+        for name, spec in found:
+            value = digest(spec)
+            if value is not None:
+                prints[name] = value
     return prints
 
 
@@ -325,6 +343,9 @@ def _zip_packages(packages: Iterable[str], directory: str) -> str:
 FORK_SERVER_PRELOAD = ("distributed", "numpy", "pandas", "pyarrow", "sim.runner", "analysis.runs.execute")
 
 
+_warmed_fork_server_pid: int | None = None  # the fork server warm_fork_server started for this command
+
+
 def _fork_server_running() -> bool:
     from multiprocessing import forkserver
 
@@ -332,37 +353,87 @@ def _fork_server_running() -> bool:
     return server is None or getattr(server, "_forkserver_pid", 0) is not None
 
 
+def _fork_server_is_ours() -> bool:
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    return pid is not None and pid == _warmed_fork_server_pid
+
+
 def _worker_start_method() -> str:
     """How a local cluster starts its worker processes: ``forkserver`` when this process has none running yet.
 
-    A fork server started now imports the model from the same files as this process a moment ago; one
-    started earlier (by an earlier cluster, a process pool, another library) may hold modules imported
-    before the sources changed, so then each worker is spawned as a fresh interpreter (Dask's default).
+    A fork server started now (or by :func:`warm_fork_server` at the start of this command) imports the
+    model from the same files as this process a moment ago; one started earlier (by an earlier cluster, a
+    process pool, another library) may hold modules imported before the sources changed, so then each
+    worker is spawned as a fresh interpreter (Dask's default).
     """
-    if "forkserver" not in multiprocessing.get_all_start_methods() or _fork_server_running():
+    if "forkserver" not in multiprocessing.get_all_start_methods():
         return "spawn"
-    return "forkserver"
+    if _fork_server_is_ours():
+        return "forkserver"
+    return "spawn" if _fork_server_running() else "forkserver"
 
 
-def _preload_fork_server() -> None:
+def _set_fork_server_preload() -> None:
     """Have the fork server (not running yet) import Dask's packages and the model before it forks workers."""
     from multiprocessing import forkserver
 
-    from distributed.utils import get_mp_context
-
-    context = get_mp_context()  # sets Dask's own preload list once per process: extend it
     dask_list = list(getattr(getattr(forkserver, "_forkserver", None), "_preload_modules", None) or [])
-    context.set_forkserver_preload(list(dict.fromkeys([*dask_list, *FORK_SERVER_PRELOAD])))
+    dask_list = [name for name in dask_list if name != "__main__"]  # multiprocessing's default, not Dask's
+    forkserver.set_forkserver_preload(list(dict.fromkeys([*dask_list, *FORK_SERVER_PRELOAD])))
 
 
-def _stop_fork_server() -> None:
-    """Stop this process's fork server and reap it (its CPU time then counts for this process's children)."""
+def warm_fork_server() -> bool:
+    """Start the local Dask cluster's fork server now, so it imports while this command does other work.
+
+    The fork server spends about a second importing Dask, numpy, pandas and the model before it can fork
+    the first worker; started when a command that will run a local cluster begins (before the command's
+    own imports, scenario loading and store checks, which run on the other core), that second is no longer
+    added to the command's time. Returns whether a server was started; :func:`stop_fork_server` (called
+    when the command ends, whatever its outcome) stops it.
+    """
+    global _warmed_fork_server_pid
+    if "forkserver" not in multiprocessing.get_all_start_methods() or _fork_server_running():
+        return False
     from multiprocessing import forkserver
 
-    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
-    if stop is not None:
-        with contextlib.suppress(Exception):
-            stop()
+    _set_fork_server_preload()
+    forkserver.ensure_running()
+    _warmed_fork_server_pid = forkserver._forkserver._forkserver_pid
+    return True
+
+
+def _preload_fork_server() -> None:
+    """Set the fork server's preload list before the local cluster starts one (Dask's list and the model)."""
+    import distributed.utils
+
+    distributed.utils.get_mp_context()  # sets Dask's own preload list once per process: extend it
+    _set_fork_server_preload()
+
+
+def stop_fork_server() -> None:
+    """Stop this process's fork server at once and reap it (its CPU time then counts for this process's children).
+
+    It is killed rather than asked to exit: by now its workers are gone, it holds nothing to save, and a
+    clean interpreter exit after importing pandas and Dask costs about 0.4 s of the command's time.
+    """
+    global _warmed_fork_server_pid
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    lock = getattr(server, "_lock", None)
+    if server is None or lock is None:
+        return
+    with lock:
+        pid = getattr(server, "_forkserver_pid", None)
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                server._stop_unlocked()
+    _warmed_fork_server_pid = None
 
 
 def dask_available() -> bool:
@@ -498,7 +569,7 @@ class DaskExecutor:
             with contextlib.suppress(Exception):
                 self._cluster.close()
             if self._own_fork_server:  # the next local cluster starts a fresh one (with the code as it is then)
-                _stop_fork_server()
+                stop_fork_server()
                 self._own_fork_server = False
         temp = getattr(self, "_temp", None)
         if temp is not None:
