@@ -113,7 +113,6 @@ def calibration_output(value: str | None, scenario: str) -> Path:
 
 
 def _cmd_calibrate_jointly(args) -> int:
-    from analysis.calibration.joint import calibrate_jointly
     from analysis.runs.guards import check_output_dir, check_seed
 
     if args.scenario is not None or args.targets or args.parameters or args.days:
@@ -125,6 +124,8 @@ def _cmd_calibrate_jointly(args) -> int:
     out = Path(args.out) if args.out and Path(args.out).suffix == ".txt" else \
         Path(args.out or Path("results") / "calibrate-joint") / "joint_fit.txt"
     check_output_dir(out.parent, key="--out")
+    from analysis.calibration.joint import calibrate_jointly  # after the input checks: scipy and the model
+
     with progress_bar(None, "joint calibration", args.quiet) as bar:
         result = calibrate_jointly(worlds=args.worlds, seed=args.seed, candidates=args.candidates, rounds=args.rounds,
                                    bootstrap=args.bootstrap, search_factor=min(args.search_factor, 2.0),
@@ -142,8 +143,6 @@ def _cmd_calibrate_jointly(args) -> int:
 
 
 def _cmd_calibrate(args) -> int:
-    from analysis.calibration.fit import calibrate
-
     if args.joint:
         return _cmd_calibrate_jointly(args)
     if args.scenario is None:
@@ -164,6 +163,13 @@ def _cmd_calibrate(args) -> int:
                    f"a round of {args.candidates:,} candidates in one batch", key="--worlds",
                    hint=f" ({fitting_worlds(chunk_bytes_per_world(args.days or 500, False, True) * args.candidates):,} "
                         "per candidate)")
+    from analysis.calibration.targets import load_targets
+    from sim.scenario import load_scenario
+
+    load_scenario(args.scenario)  # a mistyped scenario or targets file is answered before the fit's imports
+    load_targets(args.targets)
+    from analysis.calibration.fit import calibrate
+
     with progress_bar(args.rounds + args.bootstrap + 1, "calibrate", args.quiet) as bar:
         result = calibrate(args.scenario, args.targets, parameters, worlds=args.worlds, seed=args.seed,
                            candidates=args.candidates, rounds=args.rounds, bootstrap=args.bootstrap, days=args.days,
@@ -189,14 +195,17 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_facts(args) -> int:
-    from analysis.calibration.facts import check_facts, facts_report
     from analysis.runs.guards import check_days, check_fits, check_seed, chunk_bytes_per_world
+    from sim.scenario import load_scenario
 
     check_seed(args.seed)
     check_days(args.days)
     if args.worlds > 0:
         check_fits(args.worlds, chunk_bytes_per_world(args.days or 500, False, True), "a scenario's worlds in one batch",
                    key="--worlds")
+    for name in args.scenarios or []:  # a mistyped name is answered before the model's imports
+        load_scenario(name)
+    from analysis.calibration.facts import check_facts, facts_report
 
     with progress_bar(None, "facts", args.quiet, unit="run") as bar:
         checks = check_facts(args.scenarios or None, worlds=args.worlds, seed=args.seed, days=args.days,

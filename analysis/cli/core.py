@@ -32,9 +32,7 @@ def run(scenario: str, worlds: int = 1000, seed: int = 0, days: int | None = Non
         The results handle (``analysis.runs.store.Results``) with events, series and outcomes.
     """
     from sim.scenario import load_scenario
-    from analysis.runs.execute import execute
     from analysis.runs.guards import OUTCOMES_BYTES_PER_WORLD, PLAN_BYTES_PER_WORLD, check_days, check_fits, check_seed
-    from analysis.runs.plan import plan_batch
 
     if worlds < 1:
         raise InputError(f"expected a positive number of worlds, got {worlds}", key="--worlds")
@@ -45,6 +43,9 @@ def run(scenario: str, worlds: int = 1000, seed: int = 0, days: int | None = Non
     check_fits(worlds, PLAN_BYTES_PER_WORLD + OUTCOMES_BYTES_PER_WORLD, "the plan and the summary's outcomes table",
                key="--worlds")
     loaded = load_scenario(scenario)
+    from analysis.runs.execute import execute  # after the input checks: pandas, pyarrow and the store
+    from analysis.runs.plan import plan_batch
+
     if out is None:
         out = Path("results") / (f"run-{loaded.name}-n{worlds}-s{seed}" + (f"-d{days}" if days else ""))
     plan = plan_batch([scenario], worlds, seed, days)

@@ -45,13 +45,15 @@ def register(subparsers) -> None:
 
 def app_config(scenario: str | None = None, seed: int = 0, replay: str | None = None, world: int | None = None):
     """The page's configuration, validated (bad input raises :class:`InputError` before any server starts)."""
-    from analysis.dashboard.world import AppConfig
+    # AppConfig's module imports the model, pandas and the palette: only once the input has been checked
     from sim.scenario import load_scenario
 
     if replay is not None:
         if scenario is not None:
             raise InputError("give either a SCENARIO or --replay RESULTS_DIR --world K, not both", key="--replay")
         spec = replay_spec(replay, world)
+        from analysis.dashboard.world import AppConfig
+
         return AppConfig(scenario=spec["scenario"], seed=0, replay=spec)
     if world is not None:
         raise InputError("--world needs --replay RESULTS_DIR", key="--world")
@@ -61,16 +63,25 @@ def app_config(scenario: str | None = None, seed: int = 0, replay: str | None = 
 
     check_seed(seed)
     load_scenario(scenario or "baseline")  # raises ScenarioError (an InputError) for an unknown scenario
+    from analysis.dashboard.world import AppConfig
+
     return AppConfig(scenario=scenario or "baseline", seed=seed)
 
 
 def require_app_extra() -> None:
-    """Raise a one-line :class:`InputError` when the app extra (solara) is not installed."""
-    try:
-        import ipyvuetify  # noqa: F401
-        import solara  # noqa: F401
-    except ImportError:
-        raise InputError(APP_EXTRA_HINT) from None
+    """Raise a one-line :class:`InputError` when the app extra (solara) is not installed.
+
+    Found, not imported: importing solara takes over a second, which a refused command should not pay.
+    """
+    import importlib.util
+
+    for name in ("ipyvuetify", "solara"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # a parent package missing, or hidden as sys.modules[name] = None
+            found = False
+        if not found:
+            raise InputError(APP_EXTRA_HINT)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -72,6 +72,9 @@ def register(subparsers) -> None:
 
 def run_report(args) -> int:
     """Build the report; prints where it went. Returns 0."""
+    from analysis.runs.guards import check_result_dirs
+
+    check_result_dirs(args.results)  # a mistyped path is answered before the report's imports
     from analysis.report.html import build_report
 
     path = build_report(args.results, args.out, args.threshold, quiet=args.quiet)
@@ -81,8 +84,6 @@ def run_report(args) -> int:
 
 def run_thesis(args) -> int:
     """Print the verdicts; the exit code is 0 holds, 1 fails, 3 inconclusive."""
-    from analysis.stats import thesis
-    from analysis.runs.resultsets import load_result_sets
     from analysis.stats.intervals import check_threshold
 
     threshold = check_threshold(args.threshold)
@@ -94,6 +95,12 @@ def run_thesis(args) -> int:
         return settle_thesis(args, threshold)
     if args.ensemble:
         return ensemble_thesis(args, threshold)
+    from analysis.runs.guards import check_result_dirs
+
+    check_result_dirs(args.results)  # before the imports of the thesis test
+    from analysis.runs.resultsets import load_result_sets
+    from analysis.stats import thesis
+
     verdicts = [thesis.evaluate(s, threshold, args.definition) for s in load_result_sets(args.results)]
     sys.stdout.write(thesis.report_text(verdicts, threshold) + "\n")
     return thesis.EXIT_CODES[thesis.overall(verdicts)]
@@ -102,16 +109,17 @@ def run_thesis(args) -> int:
 def settle_thesis(args, threshold: float) -> int:
     """``thesis --settle``: settle each scenario's verdict by adding seeded worlds (see analysis.stats.settle)."""
     from analysis.runs.guards import check_seed
-    from analysis.stats import thesis
-    from analysis.stats.settle import DEFAULT_ALPHA, settle_scenario
     from sim.errors import InputError
     from sim.scenario import load_scenario
 
     if args.max_worlds < 1:
         raise InputError(f"expected a positive number of worlds, got {args.max_worlds}", key="--max-worlds")
     check_seed(args.seed)
-    for name in args.results:  # every name is checked before any world runs
+    for name in args.results:  # every name is checked before any world runs (and before the model's imports)
         load_scenario(name)
+    from analysis.stats import thesis
+    from analysis.stats.settle import DEFAULT_ALPHA, settle_scenario
+
     verdicts = []
     for name in args.results:
         report = None if args.quiet else (lambda line, name=name: print(f"{name}: {line}", file=sys.stderr, flush=True))
@@ -130,10 +138,7 @@ def ensemble_thesis(args, threshold: float) -> int:
     """``thesis --ensemble``: the three numbers per scenario (see analysis.stats.thesis); exit code from (ii)."""
     import textwrap
 
-    from analysis.calibration.ensemble import check_uncertain
-    from analysis.cli.calibration import progress_bar
     from analysis.runs.guards import check_days, check_seed
-    from analysis.stats import thesis
     from sim.errors import InputError
     from sim.scenario import load_scenario
 
@@ -142,8 +147,13 @@ def ensemble_thesis(args, threshold: float) -> int:
             raise InputError(f"expected a positive number, got {value}", key=key)
     check_seed(args.seed)
     check_days(args.days)
-    for name in args.results:  # every scenario is checked before any world runs
-        check_uncertain(load_scenario(name))
+    scenarios = [load_scenario(name) for name in args.results]  # every name checked before the heavy imports
+    from analysis.calibration.ensemble import check_uncertain
+    from analysis.cli.calibration import progress_bar
+    from analysis.stats import thesis
+
+    for scenario in scenarios:  # every scenario is checked before any world runs
+        check_uncertain(scenario)
     print(textwrap.fill(thesis.rule(threshold), 100))
     print(textwrap.fill(f"Definition ({args.definition}): {thesis.DEFINITIONS[args.definition][1]}", 100) + "\n")
     verdicts = []

@@ -36,11 +36,14 @@ def register(subparsers) -> None:
 
 def run_robust(args) -> int:
     """``escalation robust``."""
-    from analysis.runs.execute import install_sigterm_as_interrupt
-    from analysis.stats.robust import dry_run_text, evaluate, load_robust_spec
+    from analysis.runs.spec import load_sweep_spec
     from sim.errors import InputError
 
-    spec = load_robust_spec(args.spec)
+    spec = load_sweep_spec(args.spec)  # a missing or bad spec is answered before the imports below
+    from analysis.runs.execute import install_sigterm_as_interrupt
+    from analysis.stats.robust import dry_run_text, evaluate, load_robust_spec
+
+    spec = load_robust_spec(spec)
     if args.dry_run:
         print(dry_run_text(spec, args.worlds_per_point))
         return 0

@@ -77,6 +77,10 @@ def _execute(plan, args, label: str | None = None) -> int:
 
 def run_batch(args) -> int:
     """``escalation batch``."""
+    from sim.scenario import load_scenario
+
+    for name in args.scenarios:  # a mistyped name is answered before the store's and the model's imports
+        load_scenario(name)
     from analysis.runs.plan import plan_batch
 
     if args.ensemble is not None:
@@ -93,13 +97,14 @@ def run_batch(args) -> int:
 
 def run_sweep(args) -> int:
     """``escalation sweep``."""
-    from analysis.runs.plan import plan_sweep
     from analysis.runs.spec import load_sweep_spec
 
     spec = load_sweep_spec(args.spec)
     if spec.is_robust:
         raise InputError("a robust-decision spec (it has levers and policies): run it with `escalation robust`",
                          file=str(args.spec), key="levers")
+    from analysis.runs.plan import plan_sweep  # after the spec's checks: pandas and the designs
+
     plan = plan_sweep(spec)
     if args.dry_run:
         points = len(plan.scenario_of_point)

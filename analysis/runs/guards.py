@@ -220,3 +220,22 @@ def write_error(error: OSError, path: str | Path, what: str, key: str | None = "
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return InputError(f"disk full while writing {what}{where}; free some space and rerun", file=str(path), key=key)
     return InputError(f"cannot write {what}{where} ({reason})", file=str(path), key=key)
+
+
+def check_result_dirs(paths: list[str | Path]) -> None:
+    """Refuse results directories that are missing, not directories or have no manifest, before any import.
+
+    The same one-line errors as opening them (``load_result_sets``, ``Results``) give, but a command that
+    reads stores (report, thesis, app --replay) calls this first, so a mistyped path is answered before the
+    command pays for pandas, scipy and matplotlib.
+    """
+    if not paths:
+        raise InputError("give at least one results directory")
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputError("no such results directory", file=str(path))
+        if not path.is_dir():
+            raise InputError("not a directory (expected a results directory with manifest.json)", file=str(path))
+        if not (path / "manifest.json").is_file():
+            raise InputError("not a results directory (no manifest.json)", file=str(path))

@@ -103,17 +103,13 @@ def load_result_sets(paths: list[str | Path]) -> list[ResultSet]:
     Raises:
         InputError: a path is missing, is not a results store, or holds no finished world.
     """
+    from analysis.runs.guards import check_result_dirs
     from analysis.runs.store import open_results
 
-    if not paths:
-        raise InputError("give at least one results directory")
+    check_result_dirs(paths)
     sets: list[ResultSet] = []
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
-            raise InputError("no such results directory", file=str(path))
-        if not path.is_dir():
-            raise InputError("not a directory (expected a results directory with manifest.json)", file=str(path))
         handle = open_results(path)
         manifest = handle.manifest
         outcomes = handle.outcomes()
