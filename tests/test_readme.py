@@ -17,7 +17,9 @@ What runs, and how (the rules this test applies to the README's text):
 * **The environment.** A line ``python3 -m venv DIR && . DIR/bin/activate && pip install WHAT && COMMAND``
   runs only ``COMMAND``: the tests run in an environment that already has the package and its test extras.
 * **World counts** (to keep the run short on two cores): in commands, ``--worlds N`` becomes ``--worlds 40``
-  and, in Python, ``worlds=N`` / ``n_worlds=N`` become ``=40`` (when N is larger). In the copy, every sweep spec
+  and, in Python, ``worlds=N`` / ``n_worlds=N`` become ``=40`` (when N is larger); so does ``--fit-worlds N``.
+  A calibration keeps its ``--candidates``: with fewer than its parameters' quadratic surface needs, the fit
+  takes longer, not shorter. In the copy, every sweep spec
   (``scenarios/sweeps/*.yaml``, ``examples/*.yaml`` with a ``replicates:`` key) gets ``replicates: 2`` and
   ``samples: 8`` (a power of two, as Sobol designs need).
 * **Exit codes.** Every command must exit 0, except ``escalation thesis``, whose exit code is its verdict
@@ -109,7 +111,7 @@ def without_install(command: str) -> str:
 
 def fewer_worlds(text: str) -> str:
     """The world-count rule of the module docstring."""
-    text = re.sub(r"--worlds[ =](\d+)", lambda m: f"--worlds {min(int(m.group(1)), WORLDS)}", text)
+    text = re.sub(r"--(worlds|fit-worlds)[ =](\d+)", lambda m: f"--{m.group(1)} {min(int(m.group(2)), WORLDS)}", text)
     return re.sub(r"\b(n_worlds|worlds)=(\d+)\b", lambda m: f"{m.group(1)}={min(int(m.group(2)), WORLDS)}", text)
 
 

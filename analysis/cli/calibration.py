@@ -30,6 +30,9 @@ def register(subparsers) -> None:
                    help="dotted parameter paths to fit; a path with '*' is one multiplier of every matching path "
                         "(default per scenario, e.g. militias.*.base_attack_rate)")
     p.add_argument("--worlds", type=int, default=200, metavar="N", help="common worlds per candidate (default 200)")
+    p.add_argument("--fit-worlds", type=int, default=None, metavar="N",
+                   help="fresh worlds (per era with --joint) for the fit table at the fitted values "
+                        "(default 4 x --worlds, at least 1,000)")
     p.add_argument("--candidates", type=int, default=32, metavar="C", help="candidates per round (default 32)")
     p.add_argument("--rounds", type=int, default=3, metavar="R", help="design rounds (default 3)")
     p.add_argument("--bootstrap", type=int, default=200, metavar="B", help="bootstrap fits for the intervals (default 200)")
@@ -129,6 +132,7 @@ def _cmd_calibrate_jointly(args) -> int:
     with progress_bar(None, "joint calibration", args.quiet) as bar:
         result = calibrate_jointly(worlds=args.worlds, seed=args.seed, candidates=args.candidates, rounds=args.rounds,
                                    bootstrap=args.bootstrap, search_factor=min(args.search_factor, 2.0),
+                                   fit_worlds=args.fit_worlds,
                                    progress=lambda line: (bar.describe(line), bar.update(1)))
     text = result.summary()
     try:
@@ -143,6 +147,8 @@ def _cmd_calibrate_jointly(args) -> int:
 
 
 def _cmd_calibrate(args) -> int:
+    if args.fit_worlds is not None and args.fit_worlds < 1:
+        raise InputError(f"expected a positive number of worlds, got {args.fit_worlds}", key="--fit-worlds")
     if args.joint:
         return _cmd_calibrate_jointly(args)
     if args.scenario is None:
@@ -173,7 +179,8 @@ def _cmd_calibrate(args) -> int:
     with progress_bar(args.rounds + args.bootstrap + 1, "calibrate", args.quiet) as bar:
         result = calibrate(args.scenario, args.targets, parameters, worlds=args.worlds, seed=args.seed,
                            candidates=args.candidates, rounds=args.rounds, bootstrap=args.bootstrap, days=args.days,
-                           search_factor=args.search_factor, progress=bar.describe, tick=bar.update)
+                           search_factor=args.search_factor, fit_worlds=args.fit_worlds, progress=bar.describe,
+                           tick=bar.update)
     original = Path(args.scenario)
     extends = str(original.resolve()) if original.suffix in (".yaml", ".yml") else result.scenario.name
     note = ""
