@@ -8,6 +8,7 @@ drew for itself (:func:`row_uniform`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,20 +26,43 @@ ROADSIDE_BOMB, ROCKETS, DRONE, MISSILE = (
     WEAPON_NAMES.index(weapon.value) for weapon in (Weapon.ROADSIDE_BOMB, Weapon.ROCKETS, Weapon.DRONE, Weapon.MISSILE)
 )
 CONVOY = TARGET_NAMES.index(Target.CONVOY.value)
+# The draw sites every row of the day's attacks draws at (:func:`resolve_attacks` draws them together): for
+# its outcome (not drawn for a scripted attack, whose outcome is given), for the signal the US perceives,
+# and for the attribution (only with more than one faction).
+OUTCOME_SITES = ("intent", "target", "weapon", "intercept", "lethality")
+SIGNAL_SITES = ("misperceive", "claim")
+ATTRIBUTION_SITES = ("attribution", "misattribute")
 
 
 # -- rows of (world, faction) ------------------------------------------------------------------------
 
 
-def row_uniform(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, site: str) -> np.ndarray:
-    """Uniforms for rows of (world, faction), each keyed by (world seed, day, that faction, site)."""
-    keys = keyed.draw_keys(model.day, model.factions.codes, keyed.site_code(site))
-    return keyed.uniform_keyed(model.seeds[worlds], keys[faction])
+def flat_view(array: np.ndarray) -> np.ndarray:
+    """A 1-D view of an array, to read and write it at flat indices (one index array: faster than a pair).
+
+    Raises AttributeError where only a copy could be flat (a write to a copy would be lost).
+    """
+    view = array.view()
+    view.shape = (-1,)
+    return view
 
 
-def row_poisson(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, site: str, mean) -> np.ndarray:
-    """Poisson counts for rows of (world, faction), keyed like :func:`row_uniform`."""
-    return keyed.poisson_from_uniform(row_uniform(model, worlds, faction, site), np.maximum(mean, 0.0))
+def row_uniform(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, site: str,
+                draws: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """Uniforms for rows of (world, faction), each keyed by (world seed, day, that faction, site).
+
+    ``draws``: the same rows' uniforms at several sites, drawn together (:func:`row_uniforms`), if at hand.
+    """
+    if draws is not None:
+        return draws[site]
+    return keyed.uniform_keyed(model.seeds[worlds], model.faction_draw_keys(site)[faction])
+
+
+def row_uniforms(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, sites: tuple[str, ...]
+                 ) -> dict[str, np.ndarray]:
+    """:func:`row_uniform` at several sites by site, drawn in one pass (the same numbers, for fewer calls)."""
+    keys = model.faction_draw_keys(sites)[:, faction]
+    return dict(zip(sites, keyed.uniform_keyed(model.seeds[worlds], keys)))
 
 
 def state_rows(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, attribute: str) -> np.ndarray:
@@ -48,34 +72,10 @@ def state_rows(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray
     return getattr(model.factions, attribute)[faction, worlds]
 
 
-def row_layers(worlds: np.ndarray) -> list:
-    """The rows split into layers of distinct worlds, in row order: a world's k-th row is in layer k.
-
-    A rule that reads and writes a world's state (the US perceiving attacks) can then run once per layer
-    and still take each world's rows one after another, in their order. Rows whose worlds are already
-    distinct (increasing, as ``np.flatnonzero`` gives them) form one layer, ``slice(None)``.
-    """
-    if worlds.size < 2 or (worlds[1:] > worlds[:-1]).all():
-        return [slice(None)]
-    order = np.argsort(worlds, kind="stable")
-    ordered = worlds[order]
-    new = np.empty(ordered.size, dtype=bool)
-    new[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    if starts.size == worlds.size:
-        return [slice(None)]
-    rank = np.empty(worlds.size, dtype=np.int64)
-    rank[order] = np.arange(worlds.size) - np.repeat(starts, np.diff(np.append(starts, worlds.size)))
-    return [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
-
-
 def trait_rows(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, trait: str) -> np.ndarray:
     """A faction parameter (e.g. ``lethal_intent``) for rows of (world, faction)."""
-    values = [getattr(militia.params, trait) for militia in model.militias]
-    if all(np.ndim(value) == 0 for value in values):
-        return np.asarray(values, dtype=float)[faction]
-    return np.stack(np.broadcast_arrays(*values), axis=1)[worlds, faction]
+    table = model.faction_trait(trait)
+    return table[faction, 0] if table.shape[1] == 1 else table[faction, worlds]
 
 
 def stack_choices(values: list, worlds: np.ndarray) -> np.ndarray:
@@ -86,6 +86,17 @@ def stack_choices(values: list, worlds: np.ndarray) -> np.ndarray:
     return np.stack(np.broadcast_arrays(*picked), axis=-1)
 
 
+def fixed_choices(model: "EscalationModel", key: str, values: Callable[[], list], worlds: np.ndarray) -> np.ndarray:
+    """:func:`stack_choices` of parameters named by ``key``; when every world shares them, stacked once a run."""
+    shared = model.fixed(("choices", key), lambda: shared_choices(values()))
+    return shared if shared is not None else stack_choices(values(), worlds)
+
+
+def shared_choices(values: list) -> np.ndarray | None:
+    """Per-option values as (options,) when shared by all worlds (as :func:`stack_choices`), else None."""
+    return np.asarray(values, dtype=float) if all(np.ndim(value) == 0 for value in values) else None
+
+
 def select(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     """Entry ``index[i]`` of row i of a (k, options) table, or of a shared (options,) table."""
     return table[index] if table.ndim == 1 else table[np.arange(index.size), index]
@@ -94,29 +105,34 @@ def select(table: np.ndarray, index: np.ndarray) -> np.ndarray:
 # -- one attack ----------------------------------------------------------------------------------------
 
 
-def choose_target(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray) -> np.ndarray:
+def choose_target(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray,
+                  draws: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """Target: bases in Iraq, Syria or Jordan, the embassy or convoys, by the scenario's weights.
 
     With US troop groups (issue 11), each target's weight is scaled by its group's presence (fewer troops
-    in a group, fewer targets there).
+    in a group, fewer targets there). ``draws``: as :func:`row_uniform`'s.
     """
     mix = model.params.militia_dynamics.target_mix
-    weights = stack_choices([getattr(mix, name) for name in TARGET_NAMES], worlds)
+    weights = fixed_choices(model, "target_mix", lambda: [getattr(mix, name) for name in TARGET_NAMES], worlds)
     if model.target_presence_today is not None:
         weights = weights * model.target_presence_today[worlds]
     cumulative = np.cumsum(weights, axis=-1)
-    u = row_uniform(model, worlds, faction, "target") * cumulative[..., -1]
+    u = row_uniform(model, worlds, faction, "target", draws) * cumulative[..., -1]
+    if cumulative.ndim == 1 and (weights >= 0).all():  # one rising scale for every row: the count is a look-up
+        return np.searchsorted(cumulative, u, side="right").clip(0, len(TARGET_NAMES) - 1)
     return (u[:, None] >= cumulative).sum(axis=1).clip(0, len(TARGET_NAMES) - 1)
 
 
-def choose_weapon(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, target: np.ndarray) -> np.ndarray:
+def choose_weapon(model: "EscalationModel", worlds: np.ndarray, faction: np.ndarray, target: np.ndarray,
+                  draws: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """Weapon: roadside bombs on convoys; else rockets, drones or missiles as capability allows.
 
     Capability ratchets up inside rungs 2-3 (rockets, then explosive drones in 2021 [PressReports]).
+    ``draws``: as :func:`row_uniform`'s.
     """
     d = model.params.militia_dynamics
     capability = state_rows(model, worlds, faction, "capability")
-    u = row_uniform(model, worlds, faction, "weapon")
+    u = row_uniform(model, worlds, faction, "weapon", draws)
     missile_share = pick(d.missile_share, worlds)
     missile = (capability >= Capability.MISSILES) & (u < missile_share)
     drone_cut = missile_share * (capability >= Capability.MISSILES) + pick(d.drone_share, worlds)
@@ -125,48 +141,54 @@ def choose_weapon(model: "EscalationModel", worlds: np.ndarray, faction: np.ndar
     return np.where(target == CONVOY, ROADSIDE_BOMB, weapon)
 
 
-def draw_casualties(model: "EscalationModel", worlds, faction, weapon, target, intends_casualties):
+def draw_casualties(model: "EscalationModel", worlds, faction, weapon, target, intends_casualties, draws=None):
     """Outcome of attacks: intercepted, no casualties, wounded or killed (US personnel).
 
     Mechanism: the "threat that leaves something to chance" [Schelling1960]: lethality is stochastic,
     so a signal can cross the American-dead firebreak by accident; intent to cause casualties multiplies
     it. Reproduces the record's ~1-3 % of attacks that kill and ~5-10 % that wound [PressReports].
+    ``draws``: as :func:`row_uniform`'s.
 
     Returns:
         US killed and wounded per row.
     """
     d = model.params.militia_dynamics
     intercept, kill, wound = (
-        select(stack_choices([getattr(d.lethality[name], outcome) for name in WEAPON_NAMES], worlds), weapon)
+        select(fixed_choices(model, f"lethality.{outcome}",
+                             lambda outcome=outcome: [getattr(d.lethality[name], outcome) for name in WEAPON_NAMES],
+                             worlds), weapon)
         for outcome in ("intercept", "kill", "wound")
     )
-    exposure = select(stack_choices([getattr(d.target_exposure, name) for name in TARGET_NAMES], worlds), target)
+    exposure = select(fixed_choices(model, "target_exposure",
+                                    lambda: [getattr(d.target_exposure, name) for name in TARGET_NAMES], worlds), target)
     scale = exposure * np.where(intends_casualties, pick(d.lethal_intent_multiplier, worlds), 1.0)
     if model.target_presence_today is None:
         scale *= model.presence_today[worlds]
     else:
         scale *= model.target_presence_today[worlds, target]
-    hit = row_uniform(model, worlds, faction, "intercept") >= intercept
-    u = row_uniform(model, worlds, faction, "lethality")
+    hit = row_uniform(model, worlds, faction, "intercept", draws) >= intercept
+    u = row_uniform(model, worlds, faction, "lethality", draws)
     p_kill = np.minimum(kill * scale, 1.0)
     p_wound = np.minimum(wound * scale, 1.0 - p_kill)
     killed_any = hit & (u < p_kill)
     wounded_any = hit & ~killed_any & (u < p_kill + p_wound)
-    # the counts are drawn only in the rows that need them (each row's draw is its own, so nothing else changes)
+    # the counts are drawn only in the rows that need them (each row's draw is its own, so nothing else changes):
+    # the wounded in every row that hurt someone, the killed in those of them that killed, drawn together
     killed = np.zeros(worlds.size, dtype=np.int64)
-    rows = np.flatnonzero(killed_any)
-    if rows.size:
-        w = worlds[rows]
-        killed[rows] = 1 + row_poisson(model, w, faction[rows], "killed", pick(d.killed_extra_mean, w))
     wounded = np.zeros(worlds.size, dtype=np.int64)
     rows = np.flatnonzero(killed_any | wounded_any)
     if rows.size:
         w, f = worlds[rows], faction[rows]
+        counts = row_uniforms(model, w, f, ("killed", "wounded"))
+        dead = killed_any[rows]
+        if dead.any():
+            mean = np.maximum(pick(d.killed_extra_mean, w[dead]), 0.0)
+            killed[rows[dead]] = 1 + keyed.poisson_from_uniform(counts["killed"][dead], mean)
         if np.any(d.wounded_dispersion):
-            extra_wounded = heavy_tailed_count(row_uniform(model, w, f, "wounded"), pick(d.wounded_extra_mean, w),
+            extra_wounded = heavy_tailed_count(counts["wounded"], pick(d.wounded_extra_mean, w),
                                                pick(d.wounded_dispersion, w))
         else:
-            extra_wounded = row_poisson(model, w, f, "wounded", pick(d.wounded_extra_mean, w))
+            extra_wounded = keyed.poisson_from_uniform(counts["wounded"], np.maximum(pick(d.wounded_extra_mean, w), 0.0))
         wounded[rows] = wounded_any[rows] + extra_wounded
     return killed, wounded
 
@@ -175,7 +197,7 @@ def heavy_tailed_count(u: np.ndarray, mean, dispersion) -> np.ndarray:
     """A count from one uniform: negative binomial of the mean and dispersion, the Poisson where dispersion is 0.
 
     Issue 11's mass-casualty tail: most wounding attacks hurt a few, a rare one dozens (Tower 22, Jan 28,
-    2024: 40+ wounded [PressReports]). The Poisson rows are exactly :func:`row_poisson`'s draw.
+    2024: 40+ wounded [PressReports]). The Poisson rows are exactly :func:`sim.seeds.poisson_from_uniform`'s counts.
     """
     mean = np.broadcast_to(np.maximum(np.asarray(mean, dtype=float), 0.0), u.shape)
     dispersion = np.broadcast_to(np.asarray(dispersion, dtype=float), u.shape)
@@ -186,18 +208,18 @@ def heavy_tailed_count(u: np.ndarray, mean, dispersion) -> np.ndarray:
     return count
 
 
-def attribution(model: "EscalationModel", worlds, faction, open_claim) -> np.ndarray:
+def attribution(model: "EscalationModel", worlds, faction, open_claim, draws=None) -> np.ndarray:
     """Which faction the US blames: the claimant if open, else right with the attribution accuracy.
 
     Front-name claims buy deniability [Carson2018]; misattribution sends US strikes at the wrong
-    faction, whose grievance then rises.
+    faction, whose grievance then rises. ``draws``: as :func:`row_uniform`'s.
     """
     n_factions = len(model.militias)
     if n_factions == 1:
         return faction.copy()
     accuracy = pick(model.params.united_states.attribution_accuracy, worlds)
-    accurate = row_uniform(model, worlds, faction, "attribution") < accuracy
-    shift = 1 + (row_uniform(model, worlds, faction, "misattribute") * (n_factions - 1)).astype(int)
+    accurate = row_uniform(model, worlds, faction, "attribution", draws) < accuracy
+    shift = 1 + (row_uniform(model, worlds, faction, "misattribute", draws) * (n_factions - 1)).astype(int)
     return np.where(open_claim | accurate, faction, (faction + shift) % n_factions)
 
 
@@ -221,16 +243,22 @@ def resolve_attacks(model: "EscalationModel", worlds: np.ndarray, faction: np.nd
     m = model
     d = m.params.militia_dynamics
     rows = worlds.size
+    sites = SIGNAL_SITES + (ATTRIBUTION_SITES if len(m.militias) > 1 else ())
     if forced is None:
-        grievance = state_rows(m, worlds, faction, "grievance")
+        sites = OUTCOME_SITES + sites
+    draws = row_uniforms(m, worlds, faction, sites)
+    factions = m.factions
+    at = faction * m.n_worlds + worlds  # each row's index in the flattened (factions x worlds) state
+    if forced is None:
+        grievance = flat_view(factions.grievance)[at]
         compliance = m.quds_force.leash[worlds] * trait_rows(m, worlds, faction, "obedience")
         lethal_intent = np.minimum(
             1.0, trait_rows(m, worlds, faction, "lethal_intent") + pick(d.lethal_intent_per_grievance, worlds) * grievance
         ) * (1.0 - compliance * pick(m.iran.params.casualty_restraint, worlds))
-        intends_casualties = row_uniform(m, worlds, faction, "intent") < lethal_intent
-        target = choose_target(m, worlds, faction)
-        weapon = choose_weapon(m, worlds, faction, target)
-        killed, wounded = draw_casualties(m, worlds, faction, weapon, target, intends_casualties)
+        intends_casualties = row_uniform(m, worlds, faction, "intent", draws) < lethal_intent
+        target = choose_target(m, worlds, faction, draws)
+        weapon = choose_weapon(m, worlds, faction, target, draws)
+        killed, wounded = draw_casualties(m, worlds, faction, weapon, target, intends_casualties, draws)
     else:
         intends_casualties = np.full(rows, forced["killed"] + forced["wounded"] > 0)
         target = np.full(rows, TARGET_NAMES.index(forced["target"]))
@@ -242,11 +270,11 @@ def resolve_attacks(model: "EscalationModel", worlds: np.ndarray, faction: np.nd
     rung = np.where(casualties, Rung.ATTACK_WITH_CASUALTIES, signal_rung)
     intended = np.where(intends_casualties, Rung.ATTACK_WITH_CASUALTIES, signal_rung)
     us = m.united_states.params
-    misperceived = ~casualties & (row_uniform(m, worlds, faction, "misperceive") < pick(us.misperception, worlds))
+    misperceived = ~casualties & (row_uniform(m, worlds, faction, "misperceive", draws) < pick(us.misperception, worlds))
     perceived = np.where(misperceived, Rung.ATTACK_WITH_CASUALTIES, rung)
-    open_claim = row_uniform(m, worlds, faction, "claim") >= trait_rows(m, worlds, faction, "front_name_share")
+    open_claim = row_uniform(m, worlds, faction, "claim", draws) >= trait_rows(m, worlds, faction, "front_name_share")
     claimed_by = np.where(open_claim, m.faction_codes[faction], m.front_codes[faction])
-    attributed = attribution(m, worlds, faction, open_claim)
+    attributed = attribution(m, worlds, faction, open_claim, draws)
     m.record(
         worlds, m.faction_codes[faction], Action.ATTACK, target=m.target_codes[target], rung=rung,
         weapon=m.weapon_codes[weapon], killed=killed, wounded=wounded, claimed_by=claimed_by, intended=intended,
@@ -264,14 +292,12 @@ def resolve_attacks(model: "EscalationModel", worlds: np.ndarray, faction: np.nd
     np.add.at(m.united_states.campaign_memory, worlds, 1.0)
     # each faction's own memories: a (faction, world) pair at most once
     dynamics = m.params.militia_dynamics
-    factions = m.factions
-    factions.excitation[faction, worlds] += (pick(dynamics.self_excitation, worlds)
-                                             * (1.0 - pick(factions.excitation_decay, worlds)))
-    factions.own_attack_memory[faction, worlds] += 1.0
+    flat_view(factions.excitation)[at] += (pick(dynamics.self_excitation, worlds)
+                                           * (1.0 - pick(factions.excitation_decay, worlds)))
+    flat_view(factions.own_attack_memory)[at] += 1.0
     # the US takes the attacks in faction order, as each faction's own turn would give them
     if faction.size > 1 and (faction[1:] < faction[:-1]).any():
         order = np.argsort(faction, kind="stable")
         worlds, faction, pressure, attributed, severity = (
             values[order] for values in (worlds, faction, pressure, attributed, severity))
-    for rows in row_layers(worlds):
-        m.united_states.perceive(worlds[rows], pressure[rows], attributed[rows], severity=severity[rows])
+    m.united_states.perceive_rows(worlds, pressure, attributed, severity)

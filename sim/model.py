@@ -10,16 +10,18 @@ batch of worlds; split further, each part would reach into the others' arrays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mesa
 import numpy as np
 import pandas as pd
 
 from sim import seeds as keyed
 from sim.actors import Iran, IraqiGovernment, Militia, QudsForce, UnitedStates
-from sim.actors.militia import SIEGE_SEVERITY, Factions
+from sim.actors.militia import SIEGE_SEVERITY, Factions, stack_per_faction
 from sim.actors.base import decay_factor, monthly_rate_factor
 from sim.actors.quds_force import QUDS_COMMANDER
-from sim.attacks import TARGET_NAMES, WEAPON_NAMES, resolve_attacks, row_layers
+from sim.attacks import TARGET_NAMES, WEAPON_NAMES, flat_view, resolve_attacks
 from sim.errors import InputError
 from sim.ladder import ESCALATION_WEIGHTS, Action, Rung, classify_outcome
 from sim.outside_war import OutsideWar
@@ -124,6 +126,8 @@ class EscalationModel(mesa.Model):
         self.factions = Factions(self, len(self.scenario.faction_keys))
         self.militias = [Militia(self, key, index) for index, key in enumerate(self.scenario.faction_keys)]
         self.factions.bind(self.militias)
+        self._faction_keys_day, self._faction_day_keys = None, None  # :meth:`faction_draw_keys`
+        self._fixed: dict[tuple, object] = {}  # :meth:`fixed`
         self.quds_force = QudsForce(self)
         self.iran = Iran(self)
         self.united_states = UnitedStates(self)
@@ -195,6 +199,32 @@ class EscalationModel(mesa.Model):
         """Code of a string in the event table's vocabulary."""
         return self.vocabulary.code(name)
 
+    def faction_draw_keys(self, site: str | tuple[str, ...]) -> np.ndarray:
+        """Every faction's draw key today at a site (:func:`sim.seeds.draw_keys`), or at several (sites x factions).
+
+        The part of the keys that depends on the day alone is taken once a day.
+        """
+        if self._faction_keys_day != self.day:
+            self._faction_day_keys = keyed.day_keys(self.day, self.factions.codes)
+            self._faction_keys_day = self.day
+        if isinstance(site, str):
+            return keyed.site_keys(self._faction_day_keys, keyed.site_code(site))
+        codes = np.array([keyed.site_code(name) for name in site], dtype=np.uint64)[:, None]
+        return keyed.site_keys(self._faction_day_keys, codes)
+
+    def faction_trait(self, name: str) -> np.ndarray:
+        """A faction parameter stacked per faction (:func:`~sim.actors.militia.stack_per_faction`)."""
+        return self.fixed(("faction_trait", name),
+                          lambda: stack_per_faction([getattr(m.params, name) for m in self.militias]))
+
+    def fixed(self, key: tuple, build: Callable[[], object]) -> object:
+        """A value derived from the parameters alone (fixed for the run), built on first use."""
+        try:
+            return self._fixed[key]
+        except KeyError:
+            value = self._fixed[key] = build()
+            return value
+
     def militia(self, key: str) -> Militia:
         """The faction with the given key."""
         return self.militias[self.scenario.faction_keys.index(key)]
@@ -221,6 +251,12 @@ class EscalationModel(mesa.Model):
         """Uniforms keyed by (world seed, day, actor, site) for all worlds or the given indices."""
         seeds = self.seeds if worlds is None else self.seeds[worlds]
         return keyed.uniform(seeds, self.day, actor, keyed.site_code(site))
+
+    def uniforms(self, actor: int, sites: tuple[str, ...], worlds: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """:meth:`uniform` at several sites by site, drawn in one pass (the same numbers, for fewer calls)."""
+        seeds = self.seeds if worlds is None else self.seeds[worlds]
+        keys = np.array([keyed.draw_key(self.day, actor, keyed.site_code(site)) for site in sites], dtype=np.uint64)
+        return dict(zip(sites, keyed.uniform_keyed(seeds, keys[:, None])))
 
     def poisson(self, actor: int, site: str, mean, worlds: np.ndarray | None = None) -> np.ndarray:
         """Poisson counts keyed like :meth:`uniform`."""
@@ -267,9 +303,7 @@ class EscalationModel(mesa.Model):
         """The factions' harassment of the day, rows of (world, faction) in faction order: :meth:`Militia.harass`."""
         self.record(worlds, self.faction_codes[faction], Action.SIEGE, "embassy", Rung.HARASSMENT, side="militia")
         us = self.united_states
-        pressure = np.broadcast_to(pick(us.params.pressure_per_siege, worlds), worlds.shape)
-        for rows in row_layers(worlds):
-            us.perceive(worlds[rows], pressure[rows], faction[rows], severity=SIEGE_SEVERITY)
+        us.perceive_rows(worlds, pick(us.params.pressure_per_siege, worlds), faction, SIEGE_SEVERITY)
 
     def run(self) -> "EscalationModel":
         """Simulate to the horizon."""
@@ -280,19 +314,20 @@ class EscalationModel(mesa.Model):
     # -- shared actions ----------------------------------------------------------------------------------
 
     def strike_militia(self, worlds, faction, sites, killed, in_syria) -> None:
-        """The US strikes a faction's sites (rung 4) in Iraq or Syria."""
-        for index in np.unique(faction):
-            chosen = faction == index
-            group = worlds[chosen]
-            self.record(group, self.united_states, Action.STRIKE_MILITIA, self.scenario.faction_keys[index],
-                        Rung.STRIKE_ON_MILITIA_SITES, weapon="airstrike", killed=killed[chosen],
-                        wounded=0, intended=Rung.STRIKE_ON_MILITIA_SITES, perceived=Rung.STRIKE_ON_MILITIA_SITES,
-                        side="us_militia", location=self.location_codes[in_syria[chosen].astype(int)])
-            site_counts = np.broadcast_to(sites, worlds.shape)[chosen]
-            self.militias[index].suffer_strike(group, killed[chosen], sites=site_counts)
-            in_iraq = group[~in_syria[chosen]]
-            if in_iraq.size:
-                self.iraqi_government.backlash(in_iraq, pick(self.params.iraqi_government.sovereignty_per_strike, in_iraq))
+        """The US strikes a faction's sites (rung 4) in Iraq or Syria, in distinct worlds.
+
+        All factions struck today are handled in one pass: each world is struck once, so its records and
+        state changes are the ones a pass per faction would make, and the event table orders a world's
+        records by the order they happened in that world.
+        """
+        self.record(worlds, self.united_states, Action.STRIKE_MILITIA, self.faction_codes[faction],
+                    Rung.STRIKE_ON_MILITIA_SITES, weapon="airstrike", killed=killed,
+                    wounded=0, intended=Rung.STRIKE_ON_MILITIA_SITES, perceived=Rung.STRIKE_ON_MILITIA_SITES,
+                    side="us_militia", location=self.location_codes[in_syria.astype(int)])
+        self.factions.suffer_strikes(worlds, faction, killed, sites=np.broadcast_to(sites, worlds.shape))
+        in_iraq = worlds[~in_syria]
+        if in_iraq.size:
+            self.iraqi_government.backlash(in_iraq, pick(self.params.iraqi_government.sovereignty_per_strike, in_iraq))
         self.outcome_counts["us_strikes"][worlds] += 1
         self.outcome_counts["militia_killed"][worlds] += killed
         self.today_militia_killed[worlds] += killed
@@ -305,23 +340,27 @@ class EscalationModel(mesa.Model):
         2020 [PressReports]); killing a faction's leader is a strike on that faction with revenge added.
         """
         p = self.params
-        for index in np.unique(target):
-            group = worlds[target == index]
-            escort = pick(p.united_states.leader_escort_killed_mean, group)
-            killed = 1 + self.united_states.poisson("leader_escort", escort, group)
-            name = "quds_force" if index == QUDS_COMMANDER else self.scenario.faction_keys[index]
-            self.record(group, self.united_states, Action.LEADER_KILLING, name, Rung.LEADER_KILLING, weapon="airstrike",
-                        killed=killed, intended=Rung.LEADER_KILLING, perceived=Rung.LEADER_KILLING,
-                        side="us_iran" if index == QUDS_COMMANDER else "us_militia", location="iraq")
-            if index == QUDS_COMMANDER:
+        killed = 1 + self.united_states.poisson("leader_escort", pick(p.united_states.leader_escort_killed_mean, worlds),
+                                                worlds)
+        on_quds = target == QUDS_COMMANDER
+        # the commander's worlds first, then every faction's in one pass (each world loses one leader)
+        for chosen, quds in ((on_quds, True), (~on_quds, False)):
+            if not chosen.any():
+                continue
+            group, group_killed = worlds[chosen], killed[chosen]
+            self.record(group, self.united_states, Action.LEADER_KILLING,
+                        "quds_force" if quds else self.faction_codes[target[chosen]], Rung.LEADER_KILLING,
+                        weapon="airstrike", killed=group_killed, intended=Rung.LEADER_KILLING,
+                        perceived=Rung.LEADER_KILLING, side="us_iran" if quds else "us_militia", location="iraq")
+            if quds:
                 self.quds_force.lose_commander(group)
                 self.iran.humiliate(group, pick(p.iran.humiliation_per_commander_killed, group))
                 self.factions.grievance[:, group] += pick(p.militia_dynamics.patron_revenge, group)
             else:
-                self.militias[index].suffer_strike(group, killed, leader=True)
+                self.factions.suffer_strikes(group, target[chosen], group_killed, leader=True)
             self.iraqi_government.backlash(group, pick(p.iraqi_government.sovereignty_per_leader_killing, group))
-            self.outcome_counts["militia_killed"][group] += killed
-            self.today_militia_killed[group] += killed
+        self.outcome_counts["militia_killed"][worlds] += killed
+        self.today_militia_killed[worlds] += killed
         self.outcome_counts["us_leader_killings"][worlds] += 1
         self._first_us_strike(worlds)
 
@@ -414,7 +453,7 @@ class EscalationModel(mesa.Model):
         np.add.at(counts["attacks"], worlds, 1)
         for r in (1, 2, 3):
             np.add.at(counts[f"attacks_rung_{r}"], worlds[rung == r], 1)  # an integer operand: numpy's fast path
-        self.attacks_by_faction[worlds, faction] += 1
+        flat_view(self.attacks_by_faction)[worlds * self.attacks_by_faction.shape[1] + faction] += 1
         np.add.at(self.today_attacks, worlds, 1)
         self.count_casualties(worlds, killed, wounded)
 
@@ -439,7 +478,14 @@ class EscalationModel(mesa.Model):
 
         ``actor`` is an agent, or an array of vocabulary codes (one per row).
         """
-        rung_array = np.broadcast_to(np.asarray(rung, dtype=np.int8), worlds.shape)
+        scalar = np.ndim(rung) == 0
+        if scalar:  # one rung for every row (most records): its score is one number
+            rung = int(rung)
+            rung_array = np.full(worlds.shape, rung, dtype=np.int8)
+            score = ESCALATION_WEIGHTS[rung]
+        else:
+            rung_array = np.broadcast_to(np.asarray(rung, dtype=np.int8), worlds.shape)
+            score = ESCALATION_WEIGHTS[rung_array]
         if self.events.enabled:
             self.events.append(
                 self.world_ids[worlds], self.day, actor=getattr(actor, "key", actor), action=action.value, target=target,
@@ -449,19 +495,22 @@ class EscalationModel(mesa.Model):
                 attributed_to=attributed_to, location=location, scripted=self.scripting,
             )
         np.maximum.at(self.today_level, worlds, rung_array)
-        score = ESCALATION_WEIGHTS[rung_array]
         np.add.at(self.today_score, worlds, score)
         if side in SIDES:
             np.add.at(self.today_side_score[SIDES.index(side)], worlds, score)
         np.maximum.at(self.max_rung, worlds, rung_array)
         if not self.scripting:
             np.maximum.at(self.max_rung_model, worlds, rung_array)
-        scalar = np.ndim(rung) == 0
-        for r in ((int(rung),) if scalar else np.flatnonzero(np.bincount(rung_array, minlength=len(Rung)))):
-            group = worlds if scalar else worlds[rung_array == r]
-            first = self.first_day_at_rung[group, r]
-            self.first_day_at_rung[group, r] = np.where(first < 0, self.day, first)
-            self.last_day_at_rung[group, r] = self.day
+        if scalar:
+            first = self.first_day_at_rung[worlds, rung]
+            self.first_day_at_rung[worlds, rung] = np.where(first < 0, self.day, first)
+            self.last_day_at_rung[worlds, rung] = self.day
+        else:  # each row's (world, rung) entry at once, by its flat index (rows may repeat: they write the same day)
+            at = worlds * len(Rung) + rung_array
+            first_days, last_days = flat_view(self.first_day_at_rung), flat_view(self.last_day_at_rung)
+            first = first_days[at]
+            first_days[at] = np.where(first < 0, self.day, first)
+            last_days[at] = self.day
 
     # -- dynamics and series -----------------------------------------------------------------------------
 

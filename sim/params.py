@@ -24,6 +24,8 @@ Value = float | np.ndarray
 
 def pick(value: float | np.ndarray, worlds: np.ndarray) -> float | np.ndarray:
     """The value for the given world indices (a shared scalar stays a scalar)."""
+    if isinstance(value, float):  # the usual case, and far cheaper to tell than by np.ndim
+        return value
     return value if np.ndim(value) == 0 else value[worlds]
 
 

@@ -68,7 +68,9 @@ def uniform_keyed(seeds: np.ndarray, keys: np.ndarray | int) -> np.ndarray:
     if np.ndim(z) == 0:
         return (z >> np.uint64(11)).astype(np.float64) * _TWO_POW_MINUS_53
     z >>= np.uint64(11)
-    u = z.astype(np.float64)
+    # below 2**53 the value is the same as a signed integer, and numpy converts int64 to float64 (exactly, as
+    # uint64) about three times faster
+    u = z.view(np.int64).astype(np.float64)
     u *= _TWO_POW_MINUS_53
     return u
 
@@ -99,11 +101,37 @@ LARGE_COUNT_MEAN = 120.0
 _STANDARD_NORMAL = NormalDist()
 
 
+# Up to this many distinct means, counts come from one inversion table per mean (:func:`_inversion_table`).
+MAX_INVERSION_TABLES = 32
+
+
 def poisson_from_uniform(u: np.ndarray, mean: np.ndarray | float) -> np.ndarray:
-    """Poisson counts by inversion of the given uniforms; above ``LARGE_COUNT_MEAN`` the normal approximation."""
+    """Poisson counts by inversion of the given uniforms; above ``LARGE_COUNT_MEAN`` the normal approximation.
+
+    A count is the number of the cumulative probabilities P(X <= 0), ..., P(X <= 198), summed term by
+    term, that the uniform reaches. The draws sharing a mean share those sums: with few distinct means
+    (the usual case, one shared by every world) each mean's sums are taken once and the counts looked up
+    in them; the sums take the same floating-point operations as the elementwise loop, so the counts are
+    the same.
+    """
+    if np.ndim(mean) == 0 and 0.0 <= mean <= LARGE_COUNT_MEAN:  # one mean shared by every draw: one table
+        if not u.size:
+            return np.zeros(u.shape, dtype=np.int64)
+        return np.searchsorted(_inversion_table(float(mean), float(u.max())), u, side="right")
     mean = np.broadcast_to(np.asarray(mean, dtype=np.float64), u.shape)
     large = mean > LARGE_COUNT_MEAN
     exact = np.minimum(mean, LARGE_COUNT_MEAN) if large.any() else mean
+    count = _counts_by_table(u, exact)
+    if count is None:
+        count = _counts_by_loop(u, exact)
+    if large.any():
+        z = np.array([_STANDARD_NORMAL.inv_cdf(x) for x in np.clip(u[large], 1e-12, 1 - 1e-12)])
+        count[large] = np.maximum(np.rint(mean[large] + np.sqrt(mean[large]) * z), 0).astype(np.int64)
+    return count
+
+
+def _counts_by_loop(u: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Poisson counts by inversion, every draw summing its own terms (any means)."""
     term = np.exp(-exact)
     cumulative = term.copy()
     count = np.zeros(u.shape, dtype=np.int64)
@@ -114,10 +142,51 @@ def poisson_from_uniform(u: np.ndarray, mean: np.ndarray | float) -> np.ndarray:
         term = term * exact / k
         cumulative = cumulative + term
         count += active
-    if large.any():
-        z = np.array([_STANDARD_NORMAL.inv_cdf(x) for x in np.clip(u[large], 1e-12, 1 - 1e-12)])
-        count[large] = np.maximum(np.rint(mean[large] + np.sqrt(mean[large]) * z), 0).astype(np.int64)
     return count
+
+
+def _counts_by_table(u: np.ndarray, exact: np.ndarray) -> np.ndarray | None:
+    """Poisson counts by inversion through one table per distinct mean, or None (too many means, or a
+    negative or missing one: the loop then takes them)."""
+    if not u.size:
+        return np.zeros(u.shape, dtype=np.int64)
+    flat_mean = exact.reshape(-1)
+    order = np.argsort(flat_mean, kind="stable")
+    means = flat_mean[order]
+    if not means[0] >= 0 or not means[-1] >= 0:
+        return None
+    starts = np.flatnonzero(means[1:] != means[:-1]) + 1
+    if starts.size >= MAX_INVERSION_TABLES:
+        return None
+    draws = u.reshape(-1)[order]
+    counts = np.empty(draws.size, dtype=np.int64)
+    edges = [0, *starts.tolist(), draws.size]
+    for start, stop in zip(edges[:-1], edges[1:]):
+        group = draws[start:stop]
+        counts[start:stop] = np.searchsorted(_inversion_table(float(means[start]), float(group.max())), group,
+                                             side="right")
+    count = np.empty(draws.size, dtype=np.int64)
+    count[order] = counts
+    return count.reshape(u.shape)
+
+
+def _inversion_table(mean: float, top: float) -> np.ndarray:
+    """The cumulative Poisson probabilities of :func:`_counts_by_loop` for one mean, up to the first above ``top``.
+
+    The same operations in the same order as the loop's, on Python floats (IEEE doubles, as numpy's); the
+    first term from numpy's own ``exp``. Later sums cannot lower a count of draws below ``top``, so the
+    table stops there.
+    """
+    term = float(np.exp(np.array([-mean]))[0])
+    cumulative = [term]
+    total = term
+    for k in range(1, 199):
+        if not top >= total:
+            break
+        term = term * mean / k
+        total = total + term
+        cumulative.append(total)
+    return np.array(cumulative)
 
 
 def negative_binomial_from_uniform(u: np.ndarray, mean: np.ndarray | float, dispersion: np.ndarray | float,
@@ -168,5 +237,15 @@ def derive_seeds(master_seed: int, *keys: np.ndarray | int) -> np.ndarray:
 
 def draw_keys(day: int, actors: np.ndarray, site: int) -> np.ndarray:
     """:func:`draw_key` for many actors at once (uint64 array of their codes): equal to it element by element."""
+    return site_keys(day_keys(day, actors), site)
+
+
+def day_keys(day: int, actors: np.ndarray) -> np.ndarray:
+    """The part of :func:`draw_keys` that does not depend on the site, to reuse for each site of a day."""
     folded = np.uint64(_mix_int(day)) ^ np.asarray(actors, dtype=np.uint64)
-    return _mix_array(_mix_array(folded) ^ np.uint64(site))
+    return _mix_array(folded)
+
+
+def site_keys(keys_of_day: np.ndarray, site: int | np.ndarray) -> np.ndarray:
+    """:func:`draw_keys` of a site (or of an array of sites, broadcast) from the :func:`day_keys` of the same day."""
+    return _mix_array(keys_of_day ^ np.asarray(site, dtype=np.uint64))

@@ -54,6 +54,10 @@ class Actor(mesa.Agent):
         """Keyed uniform draws for this actor today (all worlds, or the given world indices)."""
         return self.model.uniform(self.code, site, worlds)
 
+    def uniforms(self, sites: tuple[str, ...], worlds: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """:meth:`uniform` at several sites by site, drawn together."""
+        return self.model.uniforms(self.code, sites, worlds)
+
     def poisson(self, site: str, mean, worlds: np.ndarray | None = None) -> np.ndarray:
         """Keyed Poisson draws for this actor today."""
         return self.model.poisson(self.code, site, mean, worlds)

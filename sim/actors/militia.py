@@ -8,7 +8,7 @@ together in :mod:`sim.attacks`. Every faction's state is a row of one (factions 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -41,6 +41,22 @@ FLOAT_STATE = ("grievance", "excitation", "members_lost", "capability", "capabil
 DAY_STATE = ("suspended_until", "refusing_until", "answered_order")  # days; -1: never
 # The faction traits the daily rate reads, stacked per faction (a column, or a (factions x worlds) table).
 RATE_TRAITS = ("base_attack_rate", "rivalry", "fear", "political_stake", "obedience", "own_intensity", "defiance")
+
+
+class StateExtremes(NamedTuple):
+    """The extremes of the deciding factions' state that the day's bounds read, taken as the memories decay.
+
+    Per world: the largest grievance, members lost and self-excitation and the least own attack memory
+    (the last two only for :meth:`Factions._reach_bound`, else None); overall: the least grievance and
+    members lost (the bounds rely on neither being negative).
+    """
+
+    grievance: np.ndarray
+    members_lost: np.ndarray
+    excitation: np.ndarray | None
+    own_attack_memory: np.ndarray | None
+    least_grievance: float
+    least_members_lost: float
 
 
 def nonzero_rows(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,6 +104,10 @@ class Factions:
     # (:meth:`_reach_bound`); with fewer, computing every band costs less than bounding them (measured:
     # 5 factions x 20,000 worlds 1.9 ms a day everywhere, 2.5 ms bounded; 40 x 10,000 8.6 ms, 6.5 ms).
     bounded_from = 8
+    # Elements of a block of rows in the day's passes over (factions x worlds) (:meth:`_state_extremes`,
+    # :meth:`_draws_below`): 256 KiB of float64, within the processor's cache beside the block's temporaries
+    # (measured, 40 x 10,000: 16,384 slower, 32,768 to 131,072 alike).
+    block_elements = 32_768
 
     def __init__(self, model: "EscalationModel", n_factions: int):
         self.model = model
@@ -148,6 +168,7 @@ class Factions:
         self.militias = militias
         self.codes = np.array([militia.code for militia in militias], dtype=np.uint64)
         self.traits = {name: stack_per_faction([getattr(m.params, name) for m in militias]) for name in RATE_TRAITS}
+        self.revenge = stack_per_faction([m.params.revenge for m in militias])
         self.trait_ranges = {}
 
     def trait_range(self, rows: slice) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
@@ -161,6 +182,26 @@ class Factions:
             high = {name: self.traits[name][rows].max(axis=0) for name in RATE_TRAITS}
             self.trait_ranges[key] = (low, high, min(float(np.min(value)) for value in low.values()))
         return self.trait_ranges[key]
+
+    def suffer_strikes(self, worlds: np.ndarray, faction: np.ndarray, killed: np.ndarray, leader: bool = False,
+                       sites=None) -> None:
+        """US strikes on factions, one per row of (world, faction) with distinct worlds: :meth:`Militia.suffer_strike`.
+
+        Each world's column takes the operations one faction's own call would give it, so a day's strikes
+        on several factions run in one call, whatever the number of factions.
+        """
+        d = self.dynamics
+        added = pick(d.grievance_per_strike, worlds) + pick(d.grievance_per_member_killed, worlds) * killed
+        if leader:
+            revenge = self.revenge
+            added = added + (revenge[faction, 0] if revenge.shape[1] == 1 else revenge[faction, worlds])
+        others = np.arange(len(self.militias))[:, None] != faction
+        self.grievance[:, worlds] += np.where(others, pick(d.solidarity, worlds), 1.0) * added
+        deterrence = pick(d.deterrence_per_leader, worlds) if leader else (1.0 if sites is None else sites)
+        self.deterrence[:, worlds] += np.where(others, pick(d.deterrence_spillover, worlds), 1.0) * deterrence
+        self.members_lost[faction, worlds] += killed
+        self.excitation[faction, worlds] += (pick(d.self_excitation, worlds) * (1.0 - pick(self.excitation_decay, worlds))
+                                             * pick(d.strike_excitation, worlds))
 
     def uniform(self, site: str, rows: slice = slice(None)) -> np.ndarray:
         """Keyed uniforms (factions x worlds) of the given factions today, each row keyed by its faction."""
@@ -245,32 +286,107 @@ class Factions:
         """
         m = self.model
         d = self.dynamics
-        self.grievance[rows] *= self.grievance_decay
-        self.members_lost[rows] *= self.grievance_decay
-        self.excitation[rows] *= self.excitation_decay
-        self.own_attack_memory[rows] *= m.attack_memory_decay
-        self.deterrence[rows] *= self.deterrence_decay
-        if np.any(d.suspension_days):
+        bounded = len(self.militias[rows]) >= self.bounded_from
+        extremes = self._state_extremes(rows, bounded, decay=True)
+        if np.any(d.suspension_days):  # answering reads the memories but changes none of them
             for militia in self.militias[rows]:
                 militia.answer_order()
-        u = self.uniform("day", rows)
-        if not m.active.all():
-            u[:, ~m.active] = OUTSIDE_EVERY_BAND
-        bound = self._reach_bound(rows) if len(self.militias[rows]) >= self.bounded_from else None
+        bound = self._reach_bound(rows, extremes) if bounded else None
         if bound is None:
-            return self._decide_everywhere(u, rows)
+            u = self.uniform("day", rows)
+            if not m.active.all():
+                u[:, ~m.active] = OUTSIDE_EVERY_BAND
+            return self._decide_everywhere(u, rows, extremes)
         # The day's draw decides only where it falls below a bound of the three bands together (a few per
         # cent of the draws); there the bands are computed exactly as everywhere else, with the same
         # operations on the same numbers, so every decision is the one the full computation would make.
-        per_faction, per_world, offset = bound
-        flat = np.flatnonzero(u < per_faction * per_world + offset)
+        u, flat = self._draws_below(bound, rows)
         faction, world = np.divmod(flat, m.n_worlds)
         at = flat + (rows.start or 0) * m.n_worlds
-        return self._decide_at(u.reshape(-1)[flat], faction, world, at,
-                               self.attack_rates_at(faction + (rows.start or 0), world, at), rows)
+        grievance = flat_at(self.grievance, at)  # read once for the rate and the threat band
+        rate = self.attack_rates_at(faction + (rows.start or 0), world, at, grievance)
+        return self._decide_at(u, faction, world, at, rate, rows, grievance)
+
+    def _draws_below(self, bound: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """The day's draws (site ``day``) of the given factions that fall below a bound of :meth:`_reach_bound`.
+
+        Drawn block by block of rows (:attr:`block_elements`), so that a block's draws and their comparison
+        stay in the processor's cache; each draw and each bound is the one of drawing all at once.
+
+        Returns:
+            The draws below the bound and their indices in the flattened (factions x worlds) rows, increasing.
+        """
+        m = self.model
+        per_faction, per_world, offset = bound
+        keys = keyed.draw_keys(m.day, self.codes[rows], keyed.site_code("day"))[:, None]
+        outside = None if m.active.all() else ~m.active
+        step = max(1, self.block_elements // max(m.n_worlds, 1))
+        draws, indices = [], []
+        for first in range(0, keys.shape[0], step):
+            block = slice(first, first + step)
+            u = keyed.uniform_keyed(m.seeds, keys[block])
+            if outside is not None:
+                u[:, outside] = OUTSIDE_EVERY_BAND
+            reach = np.multiply(per_faction[block], per_world)
+            reach += offset
+            flat = np.flatnonzero(u < reach)
+            draws.append(u.reshape(-1)[flat])
+            flat += first * m.n_worlds
+            indices.append(flat)
+        if not indices:
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        return np.concatenate(draws), np.concatenate(indices)
+
+    def _state_extremes(self, rows: slice, per_world: bool, decay: bool = False) -> StateExtremes:
+        """The state extremes the day's bounds read; with ``decay``, the memories decay for the day first.
+
+        Block by block of rows small enough to stay in the processor's cache, so that each array is read
+        from memory once a day rather than once for the decay and again for each extreme (with 40
+        factions the state no longer fits in the cache). Elementwise products and extremes do not depend
+        on the order they are taken in, so the state and the extremes are those of whole-array operations.
+
+        Args:
+            rows: the factions deciding.
+            per_world: also take the per-world extremes only :meth:`_reach_bound` reads.
+            decay: decay grievance, members lost, self-excitation, own attack memory and deterrence first.
+        """
+        m = self.model
+        start, stop, _ = rows.indices(len(self.militias))
+        step = max(1, self.block_elements // max(m.n_worlds, 1))
+        grievance = members_lost = excitation = own_attack_memory = None
+        least_grievance = least_members_lost = np.inf
+        for first in range(start, stop, step):
+            block = slice(first, min(first + step, stop))
+            values = self.grievance[block]
+            if decay:
+                values *= self.grievance_decay
+            grievance = fold(np.maximum, grievance, values.max(axis=0))
+            least_grievance = np.minimum(least_grievance, values.min())
+            values = self.members_lost[block]
+            if decay:
+                values *= self.grievance_decay
+            members_lost = fold(np.maximum, members_lost, values.max(axis=0))
+            least_members_lost = np.minimum(least_members_lost, values.min())
+            values = self.excitation[block]
+            if decay:
+                values *= self.excitation_decay
+            if per_world:
+                excitation = fold(np.maximum, excitation, values.max(axis=0))
+            values = self.own_attack_memory[block]
+            if decay:
+                values *= m.attack_memory_decay
+            if per_world:
+                own_attack_memory = fold(np.minimum, own_attack_memory, values.min(axis=0))
+            if decay:
+                self.deterrence[block] *= self.deterrence_decay
+        if grievance is None:  # no faction
+            grievance = members_lost = excitation = own_attack_memory = np.zeros(0)
+        return StateExtremes(grievance, members_lost, excitation, own_attack_memory, float(least_grievance),
+                             float(least_members_lost))
 
     def _decide_at(self, u: np.ndarray, faction: np.ndarray, world: np.ndarray, at: np.ndarray, rate: np.ndarray,
-                   rows: slice) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+                   rows: slice, grievance: np.ndarray | None = None) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         """The day's three bands at given (faction, world) pairs, computed as :meth:`_decide_all` computes them.
 
         Args:
@@ -280,6 +396,7 @@ class Factions:
             at: each pair's index in the flattened (factions x worlds) state arrays.
             rate: each pair's attack rate.
             rows: the factions deciding.
+            grievance: each pair's grievance, if already read.
 
         Returns:
             The pairs that attack, threaten and harass, as :meth:`decide_rows`.
@@ -288,7 +405,9 @@ class Factions:
         attack_band = -np.expm1(-rate)
         attack = u < attack_band
         u -= attack_band
-        threat_band = pick_shared(d.threat_rate, world) * np.power(1.0 + flat_at(self.grievance, at),
+        if grievance is None:
+            grievance = flat_at(self.grievance, at)
+        threat_band = pick_shared(d.threat_rate, world) * np.power(1.0 + grievance,
                                                                   pick_shared(d.grievance_weight, world))
         threat = (u >= 0) & (u < threat_band)
         u -= threat_band
@@ -297,16 +416,18 @@ class Factions:
         harass = (u >= 0) & (u < harass_band)
         return tuple((faction[chosen], world[chosen]) for chosen in (attack, threat, harass))
 
-    def _decide_everywhere(self, u: np.ndarray, rows: slice) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    def _decide_everywhere(self, u: np.ndarray, rows: slice,
+                           extremes: StateExtremes | None = None) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         """The day's three bands for every (faction, world) of the rows, as the rule is written.
 
         The attack rate is computed everywhere (its operations are cheap); the bands' own functions
         (``expm1``, ``power``: about ten times the cost of ``exp``) only where the draw can fall in one:
         below the rate (``1 - exp(-rate) <= rate``) plus :meth:`_band_bound`, with :data:`BOUND_MARGIN`.
         Elsewhere no band can hold the draw, so the decisions are the ones of computing every band.
+        ``extremes``: the state's (:meth:`_state_extremes`), if already taken today.
         """
         rate = self.attack_rates(rows)
-        bands = self._band_bound(rows)
+        bands = self._band_bound(rows, extremes)
         if bands is None:
             return self._decide_all(u, rate, rows)
         reach = np.maximum(rate, 0.0)
@@ -330,28 +451,32 @@ class Factions:
         harassing = (u >= 0) & (u < harass_band)
         return tuple(nonzero_rows(mask) for mask in (attacking, threatening, harassing))
 
-    def attack_rates_at(self, faction: np.ndarray, world: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+    def attack_rates_at(self, faction: np.ndarray, world: np.ndarray, at: np.ndarray | None = None,
+                        grievance: np.ndarray | None = None) -> np.ndarray:
         """The attack rates of :meth:`attack_rates` at given (faction, world) pairs only, bit for bit.
 
-        ``at``: the pairs' indices in the flattened (factions x worlds) arrays, if known (``faction * N + world``).
+        ``at``: the pairs' indices in the flattened (factions x worlds) arrays, if known (``faction * N + world``);
+        ``grievance``: the pairs' grievance, if already read.
         """
         m = self.model
         if at is None:
             at = faction * m.n_worlds + world
+        if grievance is None:
+            grievance = flat_at(self.grievance, at)
         d, ctx, t = self.dynamics, m.params.context, self.traits
 
         def trait(name):
             value = t[name]
-            return value[faction, 0] if value.shape[1] == 1 else flat_at(value, at)
+            return value[:, 0].take(faction) if value.shape[1] == 1 else flat_at(value, at)
 
         def shared(value):
             return pick_shared(value, world)
 
-        rivals_monthly = (m.attack_memory[world] - flat_at(self.own_attack_memory, at)) * shared(m.attack_memory_to_monthly)
+        rivals_monthly = (m.attack_memory.take(world) - flat_at(self.own_attack_memory, at)) * shared(m.attack_memory_to_monthly)
         log_rate = (
-            np.log1p(flat_at(self.grievance, at) + shared(ctx.external_grievance)) * shared(d.grievance_weight)
+            np.log1p(grievance + shared(ctx.external_grievance)) * shared(d.grievance_weight)
             + np.log1p(rivals_monthly / max(len(self.militias) - 1, 1)) * trait("rivalry")
-            - trait("fear") * m.expected_retaliation_today[world]
+            - trait("fear") * m.expected_retaliation_today.take(world)
             - trait("political_stake") * shared(m.iraqi_government.militia_pressure_today)
             - shared(ctx.common_enemy_restraint * ctx.common_enemy)
         )
@@ -360,16 +485,16 @@ class Factions:
                 flat_at(self.deterrence, at) - shared(d.deterrence_threshold), 0.0)
         if m.mission_ended:
             log_rate = log_rate - shared(ctx.mission_end_restraint * m.mission_ended)
-        compliance = m.quds_force.leash[world] * trait("obedience")
+        compliance = m.quds_force.leash.take(world) * trait("obedience")
         refusing = flat_at(self.refusing_until, at) >= m.day
         if refusing.any():
             compliance = np.where(refusing, 0.0, compliance)
-        directive = (1.0 - compliance) * trait("own_intensity") + compliance * m.iran.directive[world]
+        directive = (1.0 - compliance) * trait("own_intensity") + compliance * m.iran.directive.take(world)
         if np.any(t["defiance"]):
-            restrained = m.iran.posture[world] == Posture.RESTRAINT
+            restrained = m.iran.posture.take(world) == Posture.RESTRAINT
             directive = directive * (1.0 + trait("defiance") * (1.0 - compliance) * restrained)
         truce = np.where(self.truce_until[faction] >= m.day, shared(d.truce_factor), 1.0)
-        rate = (trait("base_attack_rate") * truce) * np.exp(log_rate) * directive * m.presence_today[world]
+        rate = (trait("base_attack_rate") * truce) * np.exp(log_rate) * directive * m.presence_today.take(world)
         war = m.outside_war
         if war.on:
             power = np.power(d.outside_war_multiplier, war.level)
@@ -382,7 +507,8 @@ class Factions:
             rate = rate * np.where(suspended, shared(d.suspension_factor), 1.0)
         return rate
 
-    def _reach_bound(self, rows: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    def _reach_bound(self, rows: slice,
+                     extremes: StateExtremes | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """A bound ``a[f] * b[w] + c[w]`` (as (f, 1), (w,), (w,)) of attack + threat + harassment band, or None.
 
         Each term of the attack rate is monotone in the state it reads, and ``1 - exp(-rate) <= rate``: so
@@ -391,6 +517,7 @@ class Factions:
         largest self-excitation, bounds the attack band; the threat and harassment bands are bounded at the
         largest grievance and members lost. None where a sign the bound relies on does not hold (then every
         band is computed). The margin :data:`BOUND_MARGIN` is far above the rounding of the bound itself.
+        ``extremes``: the state's (:meth:`_state_extremes`), if already taken today.
         """
         m = self.model
         d, ctx, t = self.dynamics, m.params.context, self.traits
@@ -403,12 +530,13 @@ class Factions:
         if (lowest_trait < 0 or min(float(np.min(value)) for value in signs) < 0 or np.max(leash) > 1
                 or np.max(high["obedience"]) > 1):
             return None
-        grievance = self.grievance[rows].max(axis=0)
-        lost = self.members_lost[rows].max(axis=0)
-        if not grievance.size or self.grievance[rows].min() < 0 or self.members_lost[rows].min() < 0:
+        if extremes is None:
+            extremes = self._state_extremes(rows, per_world=True)
+        grievance, lost = extremes.grievance, extremes.members_lost
+        if not grievance.size or extremes.least_grievance < 0 or extremes.least_members_lost < 0:
             return None
         with np.errstate(all="ignore"):
-            rivals = (m.attack_memory - self.own_attack_memory[rows].min(axis=0)) * m.attack_memory_to_monthly
+            rivals = (m.attack_memory - extremes.own_attack_memory) * m.attack_memory_to_monthly
             outbidding = np.log1p(rivals / max(len(self.militias) - 1, 1))
             log_rate = (
                 np.log1p(grievance + ctx.external_grievance) * d.grievance_weight
@@ -426,7 +554,7 @@ class Factions:
             later = np.maximum(d.suspension_factor, 1.0)
             if war.on:
                 later = later * np.maximum(d.outside_war_pause_factor, 1.0)
-            excitation = self.excitation[rows].max(axis=0)
+            excitation = extremes.excitation
             bands = (np.max(d.threat_rate) * np.power(1.0 + grievance, np.max(d.grievance_weight))
                      + np.max(d.harassment_rate) + np.max(d.harassment_per_member_killed) * lost)
             base = t["base_attack_rate"][rows].max(axis=1)
@@ -439,18 +567,20 @@ class Factions:
             return None
         return per_faction[:, None], per_world, offset
 
-    def _band_bound(self, rows: slice) -> float | None:
+    def _band_bound(self, rows: slice, extremes: StateExtremes | None = None) -> float | None:
         """An upper bound of threat band + harassment band over the given factions, or None (no bound: compute all).
 
         Both bands rise with grievance and members lost (and with their parameters), so their values at
-        the largest of each bound them.
+        the largest of each bound them. ``extremes``: the state's (:meth:`_state_extremes`), if already taken today.
         """
         d = self.dynamics
         if min(np.min(d.grievance_weight), np.min(d.harassment_per_member_killed), np.min(d.threat_rate),
                np.min(d.harassment_rate)) < 0:
             return None
-        grievance, lost = self.grievance[rows], self.members_lost[rows]
-        if not grievance.size or grievance.min() < 0 or lost.min() < 0:
+        if extremes is None:
+            extremes = self._state_extremes(rows, per_world=False)
+        grievance, lost = extremes.grievance, extremes.members_lost
+        if not grievance.size or extremes.least_grievance < 0 or extremes.least_members_lost < 0:
             return None
         with np.errstate(all="ignore"):
             bound = float(np.max(d.threat_rate) * np.power(1.0 + grievance.max(), np.max(d.grievance_weight))
@@ -460,12 +590,17 @@ class Factions:
 
 def flat_at(array: np.ndarray, at: np.ndarray) -> np.ndarray:
     """A (factions x worlds) array at flat indices: ``array[divmod(at, N)]``, a single gather (several times faster)."""
-    return array.reshape(-1)[at]
+    return array.reshape(-1).take(at)
+
+
+def fold(combine, total: np.ndarray | None, part: np.ndarray) -> np.ndarray:
+    """``combine(total, part)`` in place on ``total`` (an elementwise extreme of blocks), or ``part`` for the first."""
+    return part if total is None else combine(total, part, out=total)
 
 
 def pick_shared(value, worlds: np.ndarray):
     """A model-wide value (a float, or an array over all worlds) at the given world of each row."""
-    return value if np.ndim(value) == 0 else value[worlds]
+    return value if np.ndim(value) == 0 else value.take(worlds)
 
 
 class Militia(Actor):
@@ -626,17 +761,7 @@ class Militia(Actor):
         It also adds deterrence: one per site struck (``sites``, default 1), ``deterrence_per_leader`` for a
         leader killing, ``deterrence_spillover`` of it to the other factions; it lowers the rate only above
         ``deterrence_threshold`` and with ``deterrence_weight`` (issue 11: the lull after the largest strike
-        round and a leader killing, Feb 2-7, 2024 [CENTCOM2024] [DoDBriefings2024]).
+        round and a leader killing, Feb 2-7, 2024 [CENTCOM2024] [DoDBriefings2024]). The rule runs for all
+        factions at once in :meth:`Factions.suffer_strikes`.
         """
-        d = self.dynamics
-        added = pick(d.grievance_per_strike, worlds) + pick(d.grievance_per_member_killed, worlds) * killed
-        if leader:
-            added = added + pick(self.params.revenge, worlds)
-        f = self.factions
-        others = (np.arange(len(f.militias)) != self.index)[:, None]
-        f.grievance[:, worlds] += np.where(others, pick(d.solidarity, worlds), 1.0) * added
-        deterrence = pick(d.deterrence_per_leader, worlds) if leader else (1.0 if sites is None else sites)
-        f.deterrence[:, worlds] += np.where(others, pick(d.deterrence_spillover, worlds), 1.0) * deterrence
-        self.members_lost[worlds] += killed
-        self.excitation[worlds] += (pick(d.self_excitation, worlds) * (1.0 - pick(self.excitation_decay, worlds))
-                                    * pick(d.strike_excitation, worlds))
+        self.factions.suffer_strikes(worlds, np.full(worlds.shape, self.index), killed, leader=leader, sites=sites)

@@ -122,8 +122,32 @@ class UnitedStates(Actor):
         Mechanism: audience costs [Fearon1994]: American dead raise the pressure to answer far more than
         attacks without casualties; perception is noisy (misattribution, misperceived casualties).
         """
-        m = self.model
         self.pressure[worlds] += pressure
+        self._pend(worlds, attributed, severity, by_iran)
+
+    def perceive_rows(self, worlds, pressure, attributed, severity) -> None:
+        """:meth:`perceive` for rows whose worlds may repeat, as if each world took its rows one after another.
+
+        Each world's pressure takes its rows' additions in row order; of its rows, the last of the most severe
+        is the one a row-by-row pass would leave pending (the later rows are less severe, and it is at least
+        as severe as the earlier ones), so it alone is pended.
+        """
+        if worlds.size < 2 or (worlds[1:] > worlds[:-1]).all():  # distinct worlds (increasing)
+            self.perceive(worlds, pressure, attributed, severity)
+            return
+        np.add.at(self.pressure, worlds, pressure)
+        severity = np.broadcast_to(severity, worlds.shape)
+        order = np.lexsort((severity, worlds))  # by world, then severity, then row (lexsort is stable)
+        ordered = worlds[order]
+        last = np.empty(worlds.size, dtype=bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=last[:-1])
+        last[-1] = True
+        chosen = order[last]
+        self._pend(worlds[chosen], np.broadcast_to(attributed, worlds.shape)[chosen], severity[chosen])
+
+    def _pend(self, worlds, attributed, severity, by_iran: bool = False) -> None:
+        """Keep the most severe perceived action pending in each of the (distinct) worlds; schedule new decisions."""
+        m = self.model
         worse = severity >= self.response_severity[worlds]
         self.response_target[worlds] = np.where(worse, attributed, self.response_target[worlds])
         self.response_severity[worlds] = np.maximum(severity, self.response_severity[worlds])
@@ -181,7 +205,8 @@ class UnitedStates(Actor):
         m = self.model
         p = self.params
         ctx = m.params.context
-        u = np.clip(self.uniform("decision", worlds), LOGIT_EPSILON, 1 - LOGIT_EPSILON)
+        draws = self.uniforms(("decision", "location", "target"), worlds)
+        u = np.clip(draws["decision"], LOGIT_EPSILON, 1 - LOGIT_EPSILON)
         severity = self.response_severity[worlds]
         # no pending attack (severity 0: pressure from elsewhere) leaves the pressure as it is
         relative = np.where(severity > 0, np.minimum(severity / FULL_WEIGHT_SEVERITY, 1.0), 1.0)
@@ -192,7 +217,7 @@ class UnitedStates(Actor):
         restraint = np.where(refractory, pick(p.refractory_bar, worlds), 0.0)
         forbearance = pick(ctx.common_enemy_forbearance, worlds) * pick(ctx.common_enemy, worlds)
         shift = per_world(forbearance - pick(p.hawkishness, worlds), worlds.size)
-        in_syria = self.uniform("location", worlds) < pick(p.syria_strike_share, worlds)
+        in_syria = draws["location"] < pick(p.syria_strike_share, worlds)
         sovereignty = np.where(in_syria, 0.0, pick(p.sovereignty_cost, worlds) * m.iraqi_government.sovereignty[worlds])
         blames_iran = self.iran_struck[worlds] | (m.iran.posture[worlds] == Posture.ESCALATION)
         iran_bar = pick(p.iran_strike_threshold, worlds) + pick(p.war_aversion, worlds) + shift
@@ -211,7 +236,7 @@ class UnitedStates(Actor):
         strike = ~strike_iran & ~leader & (score > strike_bar)
         warning = ~strike_iran & ~leader & ~strike & (score > pick(p.warning_threshold, worlds) + shift)
         target = self.response_target[worlds]
-        target = np.where(target < 0, (self.uniform("target", worlds) * len(m.militias)).astype(int), target)
+        target = np.where(target < 0, (draws["target"] * len(m.militias)).astype(int), target)
         kinetic = strike_iran | leader | strike
         self.last_kinetic_day[worlds[kinetic]] = m.day
         if strike_iran.any():
