@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,62 @@ class Escalation:
                  timeout: float = CLI_TIMEOUT, prelude: str | None = None, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(self.command(*args, prelude=prelude), cwd=cwd, env=self.environment(**(env or {})),
                               capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+RESTORED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP)
+
+
+class InProcessEscalation:
+    """``analysis.cli.main.main(argv)`` (what the ``escalation`` script runs) called in this process.
+
+    For the extra cases of a parametrized matrix of refused inputs, whose first case runs in a subprocess
+    through the ``escalation`` fixture: a refusal's message and exit code do not depend on the process,
+    and an interpreter start per case costs a second or more. ``escalation_in_process("calibrate", ...,
+    cwd=tmp_path)`` runs in ``cwd``, with standard output and error captured, and returns a
+    ``CompletedProcess`` like the ``escalation`` fixture's; the working directory, the environment and the
+    signal handlers are restored afterwards (commands add ``--scenario-path`` folders to the environment and
+    install a SIGTERM handler).
+
+    Only for commands that run nothing or run with ``--workers 1``: a pool or a Dask cluster must never be
+    started from inside a pytest worker, so ``--dask``, ``--scheduler`` and ``--workers`` above 1 are refused.
+    """
+
+    def __call__(self, *args, cwd: str | Path | None = None, env: dict[str, str] | None = None
+                 ) -> subprocess.CompletedProcess:
+        import contextlib
+        import io
+
+        from analysis.cli.main import main
+
+        argv = [str(a) for a in args]
+        assert not {"--dask", "--scheduler"} & set(argv), "a Dask cluster never starts inside a pytest worker"
+        if "--workers" in argv:  # 1, or a count the command refuses (0, -1, x)
+            workers = argv[argv.index("--workers") + 1]
+            assert not (workers.isdigit() and int(workers) > 1), "a process pool never starts inside a pytest worker"
+        saved_cwd, saved_env = os.getcwd(), dict(os.environ)
+        saved_handlers = {number: signal.getsignal(number) for number in RESTORED_SIGNALS}
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            os.chdir(cwd or saved_cwd)
+            os.environ.update(env or {})
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = main(argv)
+                except SystemExit as stop:  # argparse's usage errors and --help exit
+                    code = stop.code if isinstance(stop.code, int) else 2
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            for number, handler in saved_handlers.items():
+                signal.signal(number, handler)
+        return subprocess.CompletedProcess(["escalation", *argv], code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def escalation_in_process() -> InProcessEscalation:
+    """Run ``escalation ARGS`` in this process (extra cases of refused-input matrices only; see the class)."""
+    return InProcessEscalation()
 
 
 @pytest.fixture(scope="session")

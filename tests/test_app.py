@@ -313,18 +313,8 @@ def test_the_app_command_reports_bad_input_in_one_line_with_exit_2(args, message
     assert len(lines) == 1 and lines[0].startswith("escalation app: error:") and message in lines[0]
 
 
-def test_a_port_in_use_is_one_line_and_exit_2(escalation, repo_root):
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        port = taken.getsockname()[1]
-        done = escalation("app", "--port", port, cwd=repo_root, timeout=120)
-    assert done.returncode == 2, done.stderr
-    assert done.stderr == (f"escalation app: error: --port: port {port} on 127.0.0.1 is in use; "
-                           "pick another with --port P (--port 0 picks a free one)\n")
-    assert done.stdout == ""
+# A port in use: tests/test_cli.py::test_app_on_a_port_in_use_is_one_line_and_exit_2 (a listening server and a
+# socket only bound to the port).
 
 
 def test_the_app_command_asks_for_the_app_extra_when_solara_is_missing(escalation, repo_root):

@@ -2,9 +2,10 @@
 
 The table (``CASES``) runs the real command line (``analysis.cli.main.main``, the ``escalation`` entry
 point) in one subprocess for all cases, each in its own empty working directory, so the whole table
-costs one interpreter start; the cases that need a process of their own (a closed pipe, Ctrl-C, a full
-disk, a read-only directory, worker counts) run through the ``escalation`` fixture one by one. Mutated
-copies of the shipped scenarios (hypothesis) either load or raise one InputError line, never anything else.
+costs one interpreter start (so do the resumes of the damaged stores); the cases that need a process of
+their own (a closed pipe, Ctrl-C, a full disk, a read-only directory, worker counts) run through the
+``escalation`` fixture one by one. Mutated copies of the shipped scenarios (hypothesis) either load or raise
+one InputError line, never anything else.
 """
 
 from __future__ import annotations
@@ -235,9 +236,15 @@ def _damage(store: Path, how: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory, escalation) -> Path:
-    """The bad files, a good store of 20 worlds (two chunks) and its damaged copies."""
+def inputs(tmp_path_factory) -> Path:
+    """The bad files, a good store of 20 worlds (two chunks) and its damaged copies.
+
+    The good store is written in this process by ``analysis.batch`` (what ``escalation batch`` runs, here with
+    one worker): it is only the input of the cases, and the command itself is run by the resumes below.
+    """
     import shutil
+
+    import analysis
 
     root = tmp_path_factory.mktemp("inputs")
     elsewhere = tmp_path_factory.mktemp("elsewhere")  # a folder beside the scenarios' folder, not under it
@@ -250,9 +257,7 @@ def inputs(tmp_path_factory, escalation) -> Path:
             content = generated[name]
         (root / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     good = root / "stores" / "good"
-    done = escalation("batch", "baseline", "--worlds", "20", "--days", "20", "--chunk-size", "10", "--workers", "1",
-                      "--out", good, "--quiet", cwd=root)
-    assert done.returncode == 0, done.stderr
+    analysis.batch(["baseline"], worlds=20, days=20, chunk_size=10, workers=1, out=good, quiet=True)
     for store, how in STORES.items():
         shutil.copytree(good, root / "stores" / store)
         _damage(root / "stores" / store, how)
@@ -367,24 +372,39 @@ def test_a_read_only_directory_is_refused_before_anything_runs(tmp_path, escalat
 
 
 def test_resume_sets_a_damaged_part_aside_and_reruns_its_chunk(inputs, tmp_path, escalation):
+    """Each damage, resumed by the same batch command, then read by ``escalation thesis``.
+
+    The ten commands run through the entry point in one subprocess (DRIVER, as the table does), not ten.
+    """
     import shutil
 
     good = pd.read_parquet(inputs / "stores" / "good" / "outcomes")
-    for how in ("truncated", "empty", "garbage", "schema", "rows"):
-        store = tmp_path / how
-        shutil.copytree(inputs / "stores" / "good", store)
-        _damage(store, how)
-        done = escalation("batch", "baseline", "--worlds", "20", "--days", "20", "--chunk-size", "10", "--workers", "1",
-                          "--out", store, "--quiet", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
-        assert done.stderr.startswith(f"escalation batch: note: {store / PART}: damaged part (")
+    damages = ("truncated", "empty", "garbage", "schema", "rows")
+    for how in damages:
+        shutil.copytree(inputs / "stores" / "good", tmp_path / "stores" / how)
+        _damage(tmp_path / "stores" / how, how)
+    commands = {}
+    for how in damages:
+        commands[f"resume {how}"] = ["batch", "baseline", "--worlds", "20", "--days", "20", "--chunk-size", "10",
+                                     "--workers", "1", "--out", str(tmp_path / "stores" / how), "--quiet"]
+        commands[f"thesis {how}"] = ["thesis", str(tmp_path / "stores" / how)]  # after its resume: dicts keep order
+    (tmp_path / "work").mkdir()
+    ran = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(commands), str(tmp_path / "stores"),
+                          str(tmp_path / "work")], capture_output=True, text=True, env=escalation.environment(),
+                         timeout=600)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    results = json.loads(ran.stdout)
+    for how in damages:
+        store, stderr = tmp_path / "stores" / how, results[f"resume {how}"]["stderr"]
+        assert results[f"resume {how}"]["code"] == 0, stderr
+        assert stderr.count("\n") == 1 and "Traceback" not in stderr, stderr
+        assert stderr.startswith(f"escalation batch: note: {store / PART}: damaged part (")
         assert "moved aside to damaged/outcomes/part-000000010-000000019.parquet.damaged; worlds 10-19 run again" \
-            in done.stderr
+            in stderr
         assert (store / "damaged" / (PART + ".damaged")).is_file()
         repaired = pd.read_parquet(store / "outcomes")  # a table's folder holds only its parts
         pd.testing.assert_frame_equal(repaired.reset_index(drop=True), good.reset_index(drop=True))
-        assert escalation("thesis", store).returncode != 2
+        assert results[f"thesis {how}"]["code"] != 2, results[f"thesis {how}"]["stderr"]
 
 
 def test_more_workers_than_cpus_are_capped_with_a_note(tmp_path, escalation):

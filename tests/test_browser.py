@@ -203,6 +203,20 @@ def _eventually(check, timeout: float = 20.0) -> None:
         time.sleep(0.2)
 
 
+def _charts_settled(page, quiet: float = 0.4) -> None:
+    """Wait until the level and attacks charts have shown the same images for ``quiet`` seconds."""
+    shown, since = None, time.monotonic()
+    deadline = since + 20.0
+    while True:
+        now_shown = (_chart(page, "level"), _chart(page, "attacks"))
+        if now_shown != shown:
+            shown, since = now_shown, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        assert time.monotonic() < deadline, "the charts kept changing"
+        time.sleep(0.1)
+
+
 def _log_rows(page) -> int:
     return page.locator(".escalation-event-log tbody tr").count()
 
@@ -267,7 +281,7 @@ def test_step_play_slider_reset_and_screenshot(browser, baseline_server, repo_ro
         _eventually(lambda: _events_shown(page) == expected)
         assert _day(page) == 365 and "day 365 of 365" in title.inner_text()
         _no_mesa_defaults(page)
-        time.sleep(1.0)  # let the last chart images land before the picture is taken
+        _charts_settled(page)  # the last chart images land before the picture is taken
         page.screenshot(path=str(tmp_path / "dashboard.png"))
         if SCREENSHOT:
             target = Path(SCREENSHOT) if Path(SCREENSHOT).is_absolute() else repo_root / SCREENSHOT

@@ -149,7 +149,7 @@ def test_unknown_parameter_path_suggests_the_nearest():
 
 def test_calibrate_cli_prints_the_fit_and_writes_a_loadable_scenario(tmp_path, escalation):
     done = escalation("calibrate", "baseline", "--parameters", "militias.*.base_attack_rate", "--worlds", "40",
-                      "--candidates", "8", "--rounds", "1", "--bootstrap", "20", "--days", "90",
+                      "--candidates", "8", "--rounds", "1", "--bootstrap", "20", "--fit-worlds", "40", "--days", "90",
                       "--out", "cal.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Fitted values" in done.stdout and "baseline_attacks_per_month" in done.stdout
@@ -159,17 +159,23 @@ def test_calibrate_cli_prints_the_fit_and_writes_a_loadable_scenario(tmp_path, e
     assert calibrated.militias["badr"].base_attack_rate != load_scenario("baseline").militias["badr"].base_attack_rate
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--targets", "missing.yaml"], "missing.yaml: targets file not found"),
-    (["--parameters", "united_states.strike_treshold"], "did you mean 'united_states.strike_threshold'"),
-    (["--targets", "bad.yaml"], "unknown statistic"),
-    (["--parameters", "militias.*.nope"], "militias.*.nope: the pattern matches no parameter path"),
-    (["--days", "30", "--targets", "late.yaml"], "late: period 2020-07-01 to 2020-09-30 lies outside the simulated horizon"),
+# The first case of each refusal matrix runs in a subprocess, as a user runs it; the others call the entry
+# point in this process (conftest.InProcessEscalation): the message and exit code are the same, without an
+# interpreter start per case.
+@pytest.mark.parametrize("args, message, in_subprocess", [
+    (["--targets", "missing.yaml"], "missing.yaml: targets file not found", True),
+    (["--parameters", "united_states.strike_treshold"], "did you mean 'united_states.strike_threshold'", False),
+    (["--targets", "bad.yaml"], "unknown statistic", False),
+    (["--parameters", "militias.*.nope"], "militias.*.nope: the pattern matches no parameter path", False),
+    (["--days", "30", "--targets", "late.yaml"], "late: period 2020-07-01 to 2020-09-30 lies outside the simulated horizon",
+     False),
 ])
-def test_calibrate_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message, escalation):
+def test_calibrate_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message, in_subprocess, escalation,
+                                                         escalation_in_process):
     write_targets(tmp_path / "bad.yaml", statistic="no_such_statistic")
     write_targets(tmp_path / "late.yaml", name="late", period=[dt.date(2020, 7, 1), dt.date(2020, 9, 30)])
-    done = escalation("calibrate", "baseline", *args, "--worlds", "20", cwd=tmp_path)
+    run = escalation if in_subprocess else escalation_in_process
+    done = run("calibrate", "baseline", *args, "--worlds", "20", cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr and not (tmp_path / "baseline_calibrated.yaml").exists()
@@ -180,8 +186,8 @@ def test_calibrate_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message,
 
 def test_calibrate_writes_only_under_out_with_integers_and_its_bootstrap_ensemble(tmp_path, escalation):
     done = escalation("calibrate", "baseline", "--parameters", "militias.*.base_attack_rate,united_states.refractory_days",
-                      "--worlds", "30", "--candidates", "8", "--rounds", "1", "--bootstrap", "5", "--days", "90",
-                      "--out", "fits", cwd=tmp_path)
+                      "--worlds", "30", "--candidates", "8", "--rounds", "1", "--bootstrap", "5", "--fit-worlds", "30",
+                      "--days", "90", "--out", "fits", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # no progress bar when standard error is not a terminal
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
@@ -198,32 +204,28 @@ def test_calibrate_writes_only_under_out_with_integers_and_its_bootstrap_ensembl
     assert "- [" in text  # one member per line
 
 
-def test_calibrate_default_out_is_under_results(tmp_path, escalation):
-    done = escalation("calibrate", "talks_2021", "--worlds", "20", "--candidates", "4", "--rounds", "1",
-                      "--bootstrap", "2", "--quiet", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()] == [
-        "results/calibrate-talks_2021/talks_2021_calibrated.yaml"]
-
-
-@pytest.mark.parametrize("out, message", [
-    ("afile/cal.yaml", "'afile' is a file; expected a directory or a .yaml file"),
-    ("afile/sub/cal.yaml", "is under 'afile', a file, not a directory"),
-    ("afile", "is a file; expected a directory or a .yaml file"),
-    ("adir.yaml", "is a directory; expected a .yaml file to write"),
+@pytest.mark.parametrize("out, message, in_subprocess", [
+    ("afile/cal.yaml", "'afile' is a file; expected a directory or a .yaml file", True),
+    ("afile/sub/cal.yaml", "is under 'afile', a file, not a directory", False),
+    ("afile", "is a file; expected a directory or a .yaml file", False),
+    ("adir.yaml", "is a directory; expected a .yaml file to write", False),
 ])
-def test_calibrate_refuses_an_unusable_out_before_the_fit(tmp_path, out, message, escalation):
+def test_calibrate_refuses_an_unusable_out_before_the_fit(tmp_path, out, message, in_subprocess, escalation,
+                                                           escalation_in_process):
     """The shipped sizes (3 rounds x 32 candidates x 200 worlds, 200 bootstrap fits) take minutes; the refusal
-    comes at once, in one line."""
+    comes at once, in one line (the subprocess case within its 60 s timeout)."""
     (tmp_path / "afile").write_text("x", encoding="utf-8")
     (tmp_path / "adir.yaml").mkdir()
-    done = escalation("calibrate", "baseline", "--out", out, cwd=tmp_path, timeout=60)
+    if in_subprocess:
+        done = escalation("calibrate", "baseline", "--out", out, cwd=tmp_path, timeout=60)
+    else:
+        done = escalation_in_process("calibrate", "baseline", "--out", out, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "--out" in done.stderr and done.stderr.count("\n") == 1
 
 
 def _under_a_terminal(command: list[str], env: dict, cwd) -> str:
-    """Run a command with standard error on a pseudo-terminal; return what it wrote there."""
+    """Run a command with standard error on a pseudo-terminal; return what it wrote there (it must exit 0)."""
     import fcntl
     import os
     import pty
@@ -251,14 +253,20 @@ def _under_a_terminal(command: list[str], env: dict, cwd) -> str:
             break
     process.wait(timeout=300)
     os.close(master)
-    return b"".join(chunks).decode(errors="replace")
+    shown = b"".join(chunks).decode(errors="replace")
+    assert process.returncode == 0, shown
+    return shown
 
 
 def test_calibrate_and_facts_show_a_progress_bar_on_a_terminal(tmp_path, escalation):
+    """The bars, and (the calibration run without ``--out``) the default out, under ``results/``."""
     env = escalation.environment()
     shown = _under_a_terminal(escalation.command("calibrate", "talks_2021", "--worlds", "20", "--candidates", "4",
-                                                 "--rounds", "1", "--bootstrap", "3", "--out", "c"), env, tmp_path)
+                                                 "--rounds", "1", "--bootstrap", "3", "--fit-worlds", "20"),
+                              env, tmp_path)
     assert "calibrate" in shown and "5/5" in shown  # 1 round + 3 bootstrap fits + the fit check
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()] == [
+        "results/calibrate-talks_2021/talks_2021_calibrated.yaml"]
     shown = _under_a_terminal(escalation.command("facts", "talks_2021", "--worlds", "30", "--days", "200"), env, tmp_path)
     assert "facts" in shown and "run" in shown
     quiet = _under_a_terminal(escalation.command("facts", "talks_2021", "--worlds", "30", "--days", "200", "--quiet"),

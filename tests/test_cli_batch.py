@@ -166,17 +166,21 @@ BAD_SPECS = {
 }
 
 
+# In each matrix of refused inputs below, the first case runs in a subprocess, as a user runs it; the others
+# call the entry point in this process (conftest.InProcessEscalation): the same message and exit code, without
+# an interpreter start per case.
 @pytest.mark.parametrize("name", sorted(BAD_SPECS))
-def test_bad_specs_exit_2_with_one_line_and_nothing_written(tmp_path, name, escalation):
+def test_bad_specs_exit_2_with_one_line_and_nothing_written(tmp_path, name, escalation, escalation_in_process):
     changes, message = BAD_SPECS[name]
     spec = write_spec(tmp_path / "bad.yaml", **changes)
-    done = escalation("sweep", str(spec), cwd=tmp_path)
+    run = escalation if name == min(BAD_SPECS) else escalation_in_process
+    done = run("sweep", str(spec), cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == f"escalation sweep: error: {spec}: {message}\n"
     assert not (tmp_path / "results").exists()
 
 
-@pytest.mark.parametrize("args, message", [
+BAD_ARGUMENTS = [
     (["sweep", "missing.yaml"], "missing.yaml: sweep spec not found; expected a YAML file or a shipped sweep: "),
     (["sweep", "leash_vs_us_treshold"], "did you mean 'leash_vs_us_threshold'?"),
     (["sweep", "broken.yaml"], "broken.yaml: YAML syntax error at line 2, column 1"),
@@ -184,10 +188,14 @@ def test_bad_specs_exit_2_with_one_line_and_nothing_written(tmp_path, name, esca
     (["batch", "baseline", "--worlds", "0"], "--worlds: expected a positive number of worlds, got 0"),
     (["batch", "baseline", "--worlds", "5", "--workers", "0"], "--workers: expected a positive number of workers"),
     (["batch", "baseline", "--worlds", "5", "--chunk-size", "-1"], "--chunk-size: expected a positive chunk size"),
-])
-def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message, escalation):
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_ARGUMENTS)
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message, escalation, escalation_in_process):
     (tmp_path / "broken.yaml").write_text("name: x\n: : :\n")
-    done = escalation(*args, cwd=tmp_path)
+    run = escalation if args == BAD_ARGUMENTS[0][0] else escalation_in_process
+    done = run(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith(f"escalation {args[0]}: error: ")

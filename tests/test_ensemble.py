@@ -262,18 +262,21 @@ def test_thesis_ensemble_cli_prints_the_three_numbers(escalation):
     assert done.stderr == ""  # no progress bar when standard error is not a terminal
 
 
-def test_thesis_ensemble_cli_bad_input_is_one_line(tmp_path, escalation):
+def test_thesis_ensemble_cli_bad_input_is_one_line(tmp_path, escalation, escalation_in_process):
+    """The first refusal runs in a subprocess, as a user runs it; the others call the entry point in this process
+    (conftest.InProcessEscalation): the same message and exit code, without an interpreter start each."""
     bare = tmp_path / "bare.yaml"
     bare.write_text("extends: baseline\nsources: ['[PressReports]']\nensembles: {baseline: null}\npriors:\n"
                     + "".join(f"  {p}: null\n" for p in load_scenario("baseline").priors), encoding="utf-8")
-    for args, message in ((["--ensemble", bare], "neither `ensembles:` nor `priors:`"),
-                          (["--ensemble", "--settle", "baseline"], "--settle and --ensemble do not combine"),
-                          (["--ensemble", "baseline", "--vectors", "0"], "--vectors: expected a positive number")):
-        done = escalation("thesis", *args)
+    refusals = ((["--ensemble", bare], "neither `ensembles:` nor `priors:`"),
+                (["--ensemble", "--settle", "baseline"], "--settle and --ensemble do not combine"),
+                (["--ensemble", "baseline", "--vectors", "0"], "--vectors: expected a positive number"))
+    for index, (args, message) in enumerate(refusals):
+        done = (escalation if index == 0 else escalation_in_process)("thesis", *args, cwd=tmp_path)
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
 
 
-def test_batch_ensemble_store_prints_the_three_numbers(tmp_path, escalation):
+def test_batch_ensemble_store_prints_the_three_numbers(tmp_path, escalation, escalation_in_process):
     done = escalation("batch", "talks_2021", "--worlds", "10", "--ensemble", "2", "--point-worlds", "20", "--days",
                       "30", "--out", tmp_path / "ens", "--workers", "1", "--quiet")
     assert done.returncode == 0, done.stderr
@@ -287,5 +290,7 @@ def test_batch_ensemble_store_prints_the_three_numbers(tmp_path, escalation):
     test = open_results(tmp_path / "ens").thesis()
     verdict = test.verdicts[0]
     assert verdict.ensemble is not None and verdict.ensemble.members == 2 and "(iii)" in test.text
-    bad = escalation("batch", "talks_2021", "--worlds", "10", "--point-worlds", "20", "--out", tmp_path / "x")
+    # a refusal: its message and exit code do not depend on the process (conftest.InProcessEscalation)
+    bad = escalation_in_process("batch", "talks_2021", "--worlds", "10", "--point-worlds", "20", "--out", tmp_path / "x",
+                                "--workers", "1", cwd=tmp_path)
     assert bad.returncode == 2 and "--point-worlds needs --ensemble M" in bad.stderr

@@ -265,7 +265,7 @@ def test_cli_hindcast_of_an_analysts_own_scenario_and_record_by_faction(tmp_path
                                                   "hindcast-by-faction.csv"}
 
 
-@pytest.mark.parametrize("args, message", [
+HINDCAST_REFUSALS = [
     (["hindcast", "baseline", "--worlds", 5],
      "escalation hindcast: error: --targets: no record file names scenario 'baseline'; expected --targets FILE"),
     (["hindcast", "crisis_2019_2020", "--targets", "bad.yaml"],
@@ -273,11 +273,17 @@ def test_cli_hindcast_of_an_analysts_own_scenario_and_record_by_faction(tmp_path
     (["hindcast", "crisis_2019_2020", "--worlds", 0], "--worlds: expected at least 1 world, got 0"),
     (["hindcast", "crisis_2019_2020", "--worlds", 10**15],
      "--worlds: 1,000,000,000,000,000 worlds do not fit in memory"),
-])
-def test_cli_hindcast_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, escalation, args, message):
+]
+
+
+@pytest.mark.parametrize("args, message", HINDCAST_REFUSALS)
+def test_cli_hindcast_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, escalation, escalation_in_process,
+                                                                      args, message):
+    """The first case runs in a subprocess, as a user runs it; the others call the entry point in this process
+    (conftest.InProcessEscalation): the same message and exit code, without an interpreter start each."""
     bad = "periods:\n  - {start: 2019-10-01, end: 2019-10-31, attacks: 9, range: [3, 7]}\n"
     (tmp_path / "bad.yaml").write_text(bad)
-    done = escalation(*args, cwd=tmp_path)
+    done = (escalation if args == HINDCAST_REFUSALS[0][0] else escalation_in_process)(*args, cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
     assert not (tmp_path / "results").exists()

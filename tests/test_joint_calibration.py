@@ -84,7 +84,7 @@ def test_one_era_is_not_a_joint_fit():
 
 def test_cli_calibrate_joint_prints_every_era_and_writes_only_under_out(tmp_path, escalation):
     done = escalation("calibrate", "--joint", "--worlds", "10", "--candidates", "4", "--rounds", "1",
-                      "--bootstrap", "0", "--fit-worlds", "40", "--out", tmp_path / "joint", cwd=tmp_path)
+                      "--bootstrap", "0", "--fit-worlds", "10", "--out", tmp_path / "joint", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     for era in ("baseline", "crisis_2019_2020", "talks_2021", "campaign_2023_2024"):
         assert f"{era} at the joint values" in done.stdout

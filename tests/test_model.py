@@ -271,16 +271,20 @@ def test_capability_ratchet_applied_on_read_equals_the_daily_ratchet():
 
 
 def test_a_finished_run_leaves_nothing_behind_in_the_process():
-    """simulate() frees its model at once: repeated chunks do not accumulate finished models' arrays."""
+    """simulate() frees its model at once: repeated chunks do not accumulate finished models' arrays.
+
+    Ten days are enough: without events and series a model's arrays do not grow with the horizon (a finished
+    model of 2,000 worlds holds 2.3 MiB after 10 days as after 60).
+    """
     import tracemalloc
 
-    simulate("baseline", n_worlds=2000, seed=0, days=60, collect_events=False, collect_series=False)
+    simulate("baseline", n_worlds=2000, seed=0, days=10, collect_events=False, collect_series=False)
     tracemalloc.start()
     try:
-        simulate("baseline", n_worlds=2000, seed=1, days=60, collect_events=False, collect_series=False)
+        simulate("baseline", n_worlds=2000, seed=1, days=10, collect_events=False, collect_series=False)
         after_one = tracemalloc.get_traced_memory()[0]
         for seed in range(2, 6):
-            simulate("baseline", n_worlds=2000, seed=seed, days=60, collect_events=False, collect_series=False)
+            simulate("baseline", n_worlds=2000, seed=seed, days=10, collect_events=False, collect_series=False)
         after_five = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()

@@ -18,8 +18,12 @@ What runs, and how (the rules this test applies to the README's text):
   runs only ``COMMAND``: the tests run in an environment that already has the package and its test extras.
 * **World counts** (to keep the run short on two cores): in commands, ``--worlds N`` becomes ``--worlds 40``
   and, in Python, ``worlds=N`` / ``n_worlds=N`` become ``=40`` (when N is larger); so does ``--fit-worlds N``.
-  A calibration keeps its ``--candidates``: with fewer than its parameters' quadratic surface needs, the fit
-  takes longer, not shorter. In the copy, every sweep spec
+  ``escalation calibrate`` runs at most ``--candidates 32``, ``--rounds 1``, ``--bootstrap 8`` and
+  ``--fit-worlds 40``, added after ``calibrate`` when the command does not name them (the defaults, 3 rounds,
+  200 bootstrap refits and at least 1,000 fit-check worlds, are most of its time; one round still fits the
+  quadratic surface, and the fit rounds a smaller ``--candidates`` up to what that surface needs for its
+  parameters; 8 refits still make the calibrated YAML's ensemble).
+  In the copy, every sweep spec
   (``scenarios/sweeps/*.yaml``, ``examples/*.yaml`` with a ``replicates:`` key) gets ``replicates: 2`` and
   ``samples: 8`` (a power of two, as Sobol designs need).
 * **Exit codes.** Every command must exit 0, except ``escalation thesis``, whose exit code is its verdict
@@ -46,6 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 WORLDS = 40
 REPLICATES = 2
+# at most this many candidates per round, rounds, bootstrap refits and fit-check worlds
+CALIBRATE_CAPS = {"--candidates": 32, "--rounds": 1, "--bootstrap": 8, "--fit-worlds": WORLDS}
 SAMPLES = 8
 COMMAND_TIMEOUT = 600  # seconds: far above any README command at these sizes; only a hang trips it
 NOT_RUN = re.compile(r"^<!--\s*not-run:\s*(?P<reason>.+?)\s*-->$")
@@ -113,6 +119,19 @@ def fewer_worlds(text: str) -> str:
     """The world-count rule of the module docstring."""
     text = re.sub(r"--(worlds|fit-worlds)[ =](\d+)", lambda m: f"--{m.group(1)} {min(int(m.group(2)), WORLDS)}", text)
     return re.sub(r"\b(n_worlds|worlds)=(\d+)\b", lambda m: f"{m.group(1)}={min(int(m.group(2)), WORLDS)}", text)
+
+
+def fewer_fits(command: str) -> str:
+    """The calibration rule of the module docstring: ``escalation calibrate`` within ``CALIBRATE_CAPS``."""
+    if not command.startswith("escalation calibrate"):
+        return command
+    for option, cap in CALIBRATE_CAPS.items():
+        named = re.compile(rf"{option}[ =](\d+)")
+        if named.search(command):
+            command = named.sub(lambda m, option=option, cap=cap: f"{option} {min(int(m.group(1)), cap)}", command)
+        else:  # right after the command words: a trailing comment would swallow an appended option
+            command = command.replace("escalation calibrate", f"escalation calibrate {option} {cap}", 1)
+    return command
 
 
 def repository_files() -> list[str]:
@@ -198,7 +217,7 @@ def test_readme_blocks_run_in_order(tmp_path):
             continue
         if block.language == "bash":
             for command in bash_commands(block):
-                command = fewer_worlds(without_install(command))
+                command = fewer_fits(fewer_worlds(without_install(command)))
                 allowed = THESIS_EXIT_CODES if command.startswith("escalation thesis") else frozenset({0})
                 run(["bash", "-c", command], command, block.line, allowed)
                 ran += 1

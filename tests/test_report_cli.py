@@ -151,9 +151,22 @@ def test_bad_input_is_one_line_and_exit_2(stores, tmp_path, capsys, args, messag
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no temp dir left behind
 
 
-def test_report_writes_html_figures_and_tables(stores, tmp_path, escalation):
-    out = tmp_path / "report"
-    result = escalation("report", stores["holds"], stores["fails"], stores["sweep_fails"], "--out", out)
+@pytest.fixture(scope="module")
+def report_of_four(stores, tmp_path_factory):
+    """``escalation report`` of holds, fails, inconclusive and sweep_fails: (the finished command, its --out).
+
+    One report serves the test of what the command writes and the test of the answer it leads with.
+    """
+    out = tmp_path_factory.mktemp("report_of_four") / "report"
+    result = subprocess.run([sys.executable, "-m", "analysis.cli.main", "report", str(stores["holds"]),
+                             str(stores["fails"]), str(stores["inconclusive"]), str(stores["sweep_fails"]),
+                             "--out", str(out)], capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    return result, out
+
+
+def test_report_writes_html_figures_and_tables(report_of_four):
+    result, out = report_of_four
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # stderr is a pipe, not a terminal: no progress bar
     html = (out / "report.html").read_text()
@@ -193,9 +206,10 @@ def test_report_replaces_an_earlier_report_but_not_other_directories(stores, tmp
 
 
 def test_report_of_a_real_batch_with_series(tmp_path, escalation):
-    run = escalation("batch", "baseline", "--worlds", "24", "--days", "40", "--series", "--quiet", "--workers", "1",
-                     "--out", tmp_path / "batch")
-    assert run.returncode == 0, run.stderr
+    import analysis
+
+    # the batch is only the input (escalation batch has subprocess tests of its own): written in this process
+    analysis.batch(["baseline"], worlds=24, days=40, series=True, quiet=True, workers=1, out=tmp_path / "batch")
     result = escalation("report", tmp_path / "batch", "--out", tmp_path / "report")
     assert result.returncode == 0, result.stderr
     names = [p.name for p in (tmp_path / "report" / "figures").glob("*.png")]
@@ -209,13 +223,13 @@ def answer_of(page: str) -> str:
     return page[start:page.index("<h2", start + 1)]
 
 
-def test_the_answer_gives_each_verdict_with_its_interval_and_where_it_breaks(stores, tmp_path):
-    from analysis.report.html import build_report
-
-    page = build_report([stores["holds"], stores["inconclusive"], stores["sweep_fails"]], tmp_path / "r").read_text()
+def test_the_answer_gives_each_verdict_with_its_interval_and_where_it_breaks(report_of_four):
+    result, out = report_of_four
+    assert result.returncode == 0, result.stderr
+    page = (out / "report.html").read_text()
     answer = answer_of(page)
     rows = re.findall(r"<tr><td>([^<]+)</td><td class='(\w+)'>", answer)
-    assert rows == [("holds: baseline", "holds"), ("inconclusive: baseline", "inconclusive"),
+    assert rows == [("holds: baseline", "holds"), ("fails: baseline", "fails"), ("inconclusive: baseline", "inconclusive"),
                     ("sweep_fails sweep (baseline)", "fails")]
     assert "0% to 0.75%" in answer and "0/400" not in answer  # plain numbers: 0 / 400 worlds
     assert "0 / 400 worlds" in answer and "2 / 60 worlds" in answer

@@ -196,14 +196,19 @@ def test_reading_api_reports_misuse_clearly(uninterrupted, tmp_path):
     assert repr(uninterrupted).startswith("Results(")
 
 
-def test_a_batch_of_scenarios_with_different_factions_reads_back(tmp_path, escalation):
-    """Scenarios with other factions write other ``attacks_<faction>`` columns; that is not a damaged part."""
+def test_a_batch_of_scenarios_with_different_factions_reads_back(tmp_path):
+    """Scenarios with other factions write other ``attacks_<faction>`` columns; that is not a damaged part.
+
+    The batch is written in this process (``analysis.batch``, what ``escalation batch`` runs): the store is what
+    is tested here, and the command has subprocess tests of its own.
+    """
+    from analysis import batch
+    from analysis.runs.store import open_results
+
     extra = tmp_path / "six_factions.yaml"
     extra.write_text("name: six_factions\nextends: baseline\nsources: [test]\n"
                      "militias:\n  extra_front:\n    name: Extra Front\n")
-    done = escalation("batch", "baseline", str(extra), "--worlds", "30", "--out", str(tmp_path / "mixed"), "--quiet")
-    assert done.returncode == 0, done.stderr
-    from analysis.runs.store import open_results
+    batch(["baseline", str(extra)], worlds=30, out=tmp_path / "mixed", workers=1, quiet=True)
 
     outcomes = open_results(tmp_path / "mixed").outcomes()
     assert set(outcomes["scenario"]) == {"baseline", "six_factions"} and len(outcomes) == 60

@@ -19,15 +19,17 @@ vectors are drawn beside it, nor on the order of the priors), and any world can 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
-import pandas as pd
 
 from analysis.runs.plan import ChunkTask, Plan
 from sim.errors import InputError
 from sim.scenario import Scenario, knob_paths, load_scenario, parameter_paths
 from sim.seeds import derive_seeds, site_code, uniform_keyed
+
+if TYPE_CHECKING:  # pandas (and pyarrow with it) is imported where a table is built: bad input is refused without it
+    import pandas as pd
 
 ENSEMBLE_KEY = 0xE45E  # keys an ensemble's vectors and worlds apart from a batch's and a sweep's
 
@@ -104,6 +106,8 @@ def draw_vectors(scenario: Scenario, seed: int, vectors: Sequence[int] | np.ndar
         info = infos[path]
         values = np.clip(values, info.lo if info.lo is not None else -np.inf, info.hi if info.hi is not None else np.inf)
         columns[path] = np.rint(values) if info.kind == "int" else values
+    import pandas as pd
+
     return pd.DataFrame(columns, index=pd.Index(vectors, name="vector"))
 
 
@@ -162,6 +166,8 @@ def ensemble_coverage(scenario: Scenario | str, targets: list | None = None, vec
         target's central value, so the accepted range, not the value, is what the spread must cover.
     """
     from analysis.calibration.statistics import Worlds, per_world_statistic
+    import pandas as pd
+
     from analysis.calibration.targets import load_targets
     from sim.runner import simulate
     from sim.scenario import scenarios_dir
@@ -320,6 +326,8 @@ def plan_ensemble(scenarios: Sequence[str], vectors: int, worlds: int, point_wor
         check_uncertain(scenario)
     per_scenario = point_worlds + vectors * worlds
     check_fits(per_scenario * len(scenarios), PLAN_BYTES_PER_WORLD, "the plan's seeds and world ids", key="--worlds")
+    import pandas as pd
+
     rows = vectors + 1
     tables, points, replicates, seeds = [], [], [], []
     for index, scenario in enumerate(loaded):

@@ -18,18 +18,18 @@ the reason, and is not counted as evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import pandas as pd
 
 from analysis.calibration.statistics import STATISTICS, Worlds, per_world, within
 from analysis.stats.intervals import proportion_interval, ratio_interval
-from sim.actors.iran import INTENDED_WARNED
 from sim.calendar import DAYS_PER_MONTH
 from sim.errors import InputError
-from sim.runner import simulate
 from sim.scenario import ElectionEvent, LeaderKilledEvent, OrderEvent, Scenario, ShockEvent, TalksEvent, TruceEvent, load_scenario
+
+if TYPE_CHECKING:  # annotations only
+    import pandas as pd
 
 DEFAULT_SCENARIOS = ("crisis_2019_2020", "talks_2021", "regional_war")
 FACTS = {
@@ -132,6 +132,8 @@ class FactRunner:
             if drop is not None:
                 run_scenario = scenario.model_copy(update={"timeline": [e for e in scenario.timeline if not drop(e)]})
             days = self.days or scenario.days
+            from sim.runner import simulate  # the model and Mesa: only once a run is due
+
             result = simulate(run_scenario, n_worlds=self.n_worlds, seed=self.seed, days=days, collect_series=False)
             self._runs[key] = Worlds.from_run(scenario, result, days)
             if self.progress:
@@ -172,6 +174,8 @@ def _event_day(scenario: Scenario, kind, predicate=lambda e: True) -> tuple[obje
 
 def check_scenario(scenario: Scenario, runner: FactRunner) -> list[Check]:
     """Every check that applies to a scenario."""
+    from sim.actors.iran import INTENDED_WARNED  # sim.actors imports Mesa: not at the module top
+
     name = scenario.name
     worlds = runner.worlds(scenario)
     horizon = worlds.days

@@ -33,13 +33,10 @@ from typing import Callable
 
 import numpy as np
 import yaml
-from scipy import optimize
-from scipy.stats import qmc
 
 from analysis.calibration.statistics import Measured, Worlds, format_measured, measure, per_world_statistic
 from analysis.calibration.targets import Target, load_targets
 from sim.errors import InputError
-from sim.runner import simulate
 from sim.scenario import Scenario, load_scenario, parameter_paths
 from sim.seeds import derive_seeds
 from sim.yamlio import did_you_mean
@@ -156,6 +153,8 @@ class Batch:
 def run_candidates(scenario: Scenario, knobs: list[Knob], candidates: np.ndarray, targets: list[Target],
                    worlds: int, seed: int, days: int) -> Batch:
     """Simulate every candidate on the same ``worlds`` seeds in one batch and measure the targets."""
+    from sim.runner import simulate  # the model (and Mesa): imported by the code that runs it
+
     count = len(candidates)
     seeds = np.tile(derive_seeds(seed, np.arange(worlds)), count)
     overrides: dict[str, np.ndarray] = {}
@@ -214,6 +213,8 @@ def minimise_surface(coefficients: np.ndarray, goals: np.ndarray, below: np.ndar
 
 def minimise_in_box(objective: Callable[[np.ndarray], float], box: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """The best of L-BFGS-B runs of ``objective`` inside the box (k, 2), one from each start (clipped into it)."""
+    from scipy import optimize
+
     best = None
     for start in starts:
         found = optimize.minimize(objective, np.clip(start, box[:, 0], box[:, 1]), method="L-BFGS-B", bounds=box)
@@ -431,6 +432,8 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
                                ("--bootstrap", bootstrap, 0)):
         if value < least:
             raise InputError(f"expected at least {least}, got {value}", key=name)
+    if fit_worlds is not None and fit_worlds < 1:
+        raise InputError(f"expected a positive number of worlds, got {fit_worlds}", key="--fit-worlds")
     report = progress or (lambda line: None)
     step = tick or (lambda count: None)
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -458,6 +461,10 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
     goals, below, above = tolerances(fitted_targets)
     size = 2 ** int(np.ceil(np.log2(max(candidates, (k + 1) * (k + 2) // 2 + 2))))
     best_z = np.log([kn.start for kn in knobs]).clip(box[:, 0], box[:, 1])
+    # imported once the inputs are checked: scipy.stats, and the model with Mesa, take about a second
+    from scipy.stats import qmc
+    from sim.runner import simulate
+
     for round_index in range(rounds):
         sampler = qmc.Sobol(k, scramble=True, seed=seed + round_index)
         z = qmc.scale(sampler.random(size), box[:, 0], box[:, 1])

@@ -33,14 +33,16 @@ import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import pandas as pd
 
 from sim.calendar import DAYS_PER_MONTH
 from sim.errors import InputError
 from sim.yamlio import did_you_mean, read_yaml
+
+if TYPE_CHECKING:  # pandas (and pyarrow with it) is imported where a table is built: bad input is refused without it
+    import pandas as pd
 
 RECORD_KEYS = ("name", "scenario", "description", "sources", "periods", "events")
 PERIOD_KEYS = ("start", "end", "attacks", "range", "confidence", "label", "lull", "note")
@@ -334,6 +336,8 @@ def attack_counts(events: pd.DataFrame, factions: list[str], bins: list[Bin], wo
     keep = (day >= 0) & (day < n_days)
     attacks, day = attacks[keep], day[keep]
     column = day_bin[day]
+    import pandas as pd
+
     row = pd.Index(np.asarray(world_ids)).get_indexer(attacks["world"].to_numpy())
     ok = (column >= 0) & (row >= 0)
     scripted = attacks["scripted"].to_numpy(bool)
@@ -429,6 +433,8 @@ class Hindcast:
                 "inside": inside(p.attacks, q[low_q][i], q[high_q][i]),
                 "verdict": verdict(p, q[low_q][i], q[high_q][i]),
             })
+        import pandas as pd
+
         return pd.DataFrame(rows)
 
     def faction_table(self) -> pd.DataFrame:
@@ -441,6 +447,8 @@ class Hindcast:
                 rows.append({"start": p.start, "end": p.end, "faction": faction, "sim_median": q[0.50][i],
                              "sim_q10": q[INSIDE_BAND[0]][i], "sim_q90": q[INSIDE_BAND[1]][i],
                              "sim_mean": q["mean"][i]})
+        import pandas as pd
+
         return pd.DataFrame(rows)
 
     def text(self) -> str:

@@ -29,14 +29,12 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from scipy.stats import qmc
 
 from analysis.calibration.fit import (fit_surface, minimise_in_box, objective_values, resolve_knobs,
                                       run_candidates, scaled_misses, targets_for, tolerances, _features)
 from analysis.calibration.statistics import Measured, Worlds, format_measured, measure
 from analysis.calibration.targets import Target, load_targets
 from sim.errors import InputError
-from sim.runner import simulate
 from sim.scenario import Scenario, load_scenario
 
 SHARED_PARAMETERS = [
@@ -238,6 +236,8 @@ def calibrate_jointly(scenarios: list[str | Path | Scenario] | None = None, targ
                               ("bootstrap", bootstrap, 0)):
         if value < least:
             raise InputError(f"expected at least {least}, got {value}", key=key)
+    if fit_worlds is not None and fit_worlds < 1:
+        raise InputError(f"expected a positive number of worlds, got {fit_worlds}", key="fit_worlds")
     report = progress or (lambda line: None)
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in (scenarios or list(ERA_TARGETS))]
     if len(loaded) < 2:
@@ -264,6 +264,10 @@ def calibrate_jointly(scenarios: list[str | Path | Scenario] | None = None, targ
         knob = eras[era_index].knobs[eras[era_index].columns.index(j)]
         best_z[j] = np.log(knob.start)
     best_z = best_z.clip(box[:, 0], box[:, 1])
+    # imported once the inputs are checked: scipy.stats, and the model with Mesa, take about a second
+    from scipy.stats import qmc
+    from sim.runner import simulate
+
     batches = []
     for round_index in range(rounds):
         z = qmc.scale(qmc.Sobol(k, scramble=True, seed=seed + round_index).random(size), box[:, 0], box[:, 1])

@@ -18,15 +18,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Literal
 
 import numpy as np
-import pandas as pd
 
 from analysis.stats.intervals import proportion_interval, ratio_interval
 from sim.calendar import DAYS_PER_MONTH
 from sim.errors import InputError
-from sim.scenario import Scenario
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas (and pyarrow with it) is imported where a table is built: bad input is refused without it
+    import pandas as pd
+
     from analysis.calibration.targets import Target
+    from sim.scenario import Scenario
 
 RESPONSE_WINDOW = 10  # days: "lag 0-10 days" ([PressReports], P(US kinetic response | Americans killed))
 COUNTER_WINDOW = 3  # days: militia counter-retaliation "within 1-3 days" ([PressReports])
@@ -59,6 +60,8 @@ class Worlds:
     @classmethod
     def from_run(cls, scenario: Scenario, result, days: int) -> "Worlds":
         """Wrap a RunResult whose ``world`` ids are 0..n-1."""
+        import pandas as pd
+
         events = result.events
         compact = pd.DataFrame({
             "world": events["world"].to_numpy(np.int64),

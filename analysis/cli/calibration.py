@@ -127,7 +127,7 @@ def _cmd_calibrate_jointly(args) -> int:
     out = Path(args.out) if args.out and Path(args.out).suffix == ".txt" else \
         Path(args.out or Path("results") / "calibrate-joint") / "joint_fit.txt"
     check_output_dir(out.parent, key="--out")
-    from analysis.calibration.joint import calibrate_jointly  # after the input checks: scipy and the model
+    from analysis.calibration.joint import calibrate_jointly  # light: it checks its input before scipy and the model
 
     with progress_bar(None, "joint calibration", args.quiet) as bar:
         result = calibrate_jointly(worlds=args.worlds, seed=args.seed, candidates=args.candidates, rounds=args.rounds,
@@ -169,12 +169,7 @@ def _cmd_calibrate(args) -> int:
                    f"a round of {args.candidates:,} candidates in one batch", key="--worlds",
                    hint=f" ({fitting_worlds(chunk_bytes_per_world(args.days or 500, False, True) * args.candidates):,} "
                         "per candidate)")
-    from analysis.calibration.targets import load_targets
-    from sim.scenario import load_scenario
-
-    load_scenario(args.scenario)  # a mistyped scenario or targets file is answered before the fit's imports
-    load_targets(args.targets)
-    from analysis.calibration.fit import calibrate
+    from analysis.calibration.fit import calibrate  # light: it checks its input before scipy's and the model's imports
 
     with progress_bar(args.rounds + args.bootstrap + 1, "calibrate", args.quiet) as bar:
         result = calibrate(args.scenario, args.targets, parameters, worlds=args.worlds, seed=args.seed,
@@ -203,16 +198,13 @@ def _cmd_calibrate(args) -> int:
 
 def _cmd_facts(args) -> int:
     from analysis.runs.guards import check_days, check_fits, check_seed, chunk_bytes_per_world
-    from sim.scenario import load_scenario
 
     check_seed(args.seed)
     check_days(args.days)
     if args.worlds > 0:
         check_fits(args.worlds, chunk_bytes_per_world(args.days or 500, False, True), "a scenario's worlds in one batch",
                    key="--worlds")
-    for name in args.scenarios or []:  # a mistyped name is answered before the model's imports
-        load_scenario(name)
-    from analysis.calibration.facts import check_facts, facts_report
+    from analysis.calibration.facts import check_facts, facts_report  # light: the model is imported to run it
 
     with progress_bar(None, "facts", args.quiet, unit="run") as bar:
         checks = check_facts(args.scenarios or None, worlds=args.worlds, seed=args.seed, days=args.days,

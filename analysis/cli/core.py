@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.ladder import RUNG_LABELS, Rung
 
 KEY_ACTIONS = {"siege", "strike_militia", "leader_killing", "direct_strike", "open_war", "withdrawal_demand",
                "drawdown", "calm_order"}
@@ -62,6 +61,7 @@ def summary_text(results, timeline_world: int | None = None, max_events: int = 1
         max_events: most key events listed.
     """
     from analysis.stats.intervals import outcome_shares
+    from sim.ladder import RUNG_LABELS, Rung  # numpy: only once there are results to summarise
 
     outcomes = results.outcomes()
     n = len(outcomes)
@@ -127,6 +127,8 @@ def scripted_rung_line(results, scenario: str) -> str:
     Returns:
         One indented line, e.g. ``rungs from scripted history ...: 5 leader killed (100.0% of worlds)``.
     """
+    from sim.ladder import RUNG_LABELS, Rung
+
     head = "  rungs from scripted history (imposed by the scenario's timeline, not decided by the model): "
     try:
         events = results.events(columns=["world", "rung", "scripted"])
@@ -151,6 +153,7 @@ def key_event_lines(results, world: int, max_events: int = 18) -> list[str]:
     """
     import pandas as pd
     from analysis.labels import claim_text, display_labels, label
+    from sim.ladder import Rung
 
     try:
         events = results.events(worlds=[world])

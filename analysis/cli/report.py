@@ -72,10 +72,7 @@ def register(subparsers) -> None:
 
 def run_report(args) -> int:
     """Build the report; prints where it went. Returns 0."""
-    from analysis.runs.guards import check_result_dirs
-
-    check_result_dirs(args.results)  # a mistyped path is answered before the report's imports
-    from analysis.report.html import build_report
+    from analysis.report.html import build_report  # light: it checks its input before the charts' imports
 
     path = build_report(args.results, args.out, args.threshold, quiet=args.quiet)
     print(f"report written to {path}")
@@ -138,6 +135,7 @@ def ensemble_thesis(args, threshold: float) -> int:
     """``thesis --ensemble``: the three numbers per scenario (see analysis.stats.thesis); exit code from (ii)."""
     import textwrap
 
+    from analysis.calibration.ensemble import check_uncertain
     from analysis.runs.guards import check_days, check_seed
     from sim.errors import InputError
     from sim.scenario import load_scenario
@@ -147,13 +145,11 @@ def ensemble_thesis(args, threshold: float) -> int:
             raise InputError(f"expected a positive number, got {value}", key=key)
     check_seed(args.seed)
     check_days(args.days)
-    scenarios = [load_scenario(name) for name in args.results]  # every name checked before the heavy imports
-    from analysis.calibration.ensemble import check_uncertain
+    for name in args.results:  # every scenario is checked before any world runs (and before the imports below)
+        check_uncertain(load_scenario(name))
     from analysis.cli.calibration import progress_bar
     from analysis.stats import thesis
 
-    for scenario in scenarios:  # every scenario is checked before any world runs
-        check_uncertain(scenario)
     print(textwrap.fill(thesis.rule(threshold), 100))
     print(textwrap.fill(f"Definition ({args.definition}): {thesis.DEFINITIONS[args.definition][1]}", 100) + "\n")
     verdicts = []

@@ -36,19 +36,20 @@ def register(subparsers) -> None:
 
 def run_robust(args) -> int:
     """``escalation robust``."""
-    from analysis.runs.spec import load_sweep_spec
+    from analysis.runs.guards import check_run_options
+    from analysis.stats.robust import dry_run_text, evaluate, load_robust_spec, with_worlds_per_point
     from sim.errors import InputError
 
-    spec = load_sweep_spec(args.spec)  # a missing or bad spec is answered before the imports below
-    from analysis.runs.execute import install_sigterm_as_interrupt
-    from analysis.stats.robust import dry_run_text, evaluate, load_robust_spec
-
-    spec = load_robust_spec(spec)
+    spec = load_robust_spec(args.spec)
     if args.dry_run:
         print(dry_run_text(spec, args.worlds_per_point))
         return 0
     if args.series or args.events:
         raise InputError("a robust run stores outcomes only", key="--series" if args.series else "--events")
+    with_worlds_per_point(spec, args.worlds_per_point)  # bad options are answered before the store's imports
+    check_run_options(args.workers, args.chunk_size, args.connect_timeout)
+    from analysis.runs.execute import install_sigterm_as_interrupt
+
     install_sigterm_as_interrupt()
     evaluation = evaluate(spec, out=args.out, worlds_per_point=args.worlds_per_point, workers=args.workers,
                           chunk_size=args.chunk_size, scheduler=args.scheduler, dask=args.dask, quiet=args.quiet,

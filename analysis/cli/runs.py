@@ -64,6 +64,9 @@ def register(subparsers) -> None:
 
 
 def _execute(plan, args, label: str | None = None) -> int:
+    from analysis.runs.guards import check_run_options
+
+    check_run_options(args.workers, args.chunk_size, args.connect_timeout)  # before the store's and the model's imports
     from analysis.runs.execute import execute, install_sigterm_as_interrupt, outcome_summary
 
     install_sigterm_as_interrupt()
@@ -77,10 +80,6 @@ def _execute(plan, args, label: str | None = None) -> int:
 
 def run_batch(args) -> int:
     """``escalation batch``."""
-    from sim.scenario import load_scenario
-
-    for name in args.scenarios:  # a mistyped name is answered before the store's and the model's imports
-        load_scenario(name)
     from analysis.runs.plan import plan_batch
 
     if args.ensemble is not None:
@@ -103,7 +102,11 @@ def run_sweep(args) -> int:
     if spec.is_robust:
         raise InputError("a robust-decision spec (it has levers and policies): run it with `escalation robust`",
                          file=str(args.spec), key="levers")
-    from analysis.runs.plan import plan_sweep  # after the spec's checks: pandas and the designs
+    if not args.dry_run:  # a bad option is answered before the design's imports (scipy.stats, pandas)
+        from analysis.runs.guards import check_run_options
+
+        check_run_options(args.workers, args.chunk_size, args.connect_timeout)
+    from analysis.runs.plan import plan_sweep
 
     plan = plan_sweep(spec)
     if args.dry_run:

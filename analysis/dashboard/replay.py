@@ -29,12 +29,13 @@ def replay_spec(results_dir: str | Path, world: int) -> dict[str, Any]:
     Raises:
         InputError: the directory is missing or not a results store, or the world is not stored.
     """
-    from analysis.runs.store import open_results
     from sim.scenario import load_scenario
 
     path = Path(results_dir)
     if not path.is_dir():
         raise InputError("no such results directory", file=str(path))
+    from analysis.runs.store import open_results  # pandas and pyarrow: only for a directory that is there
+
     results = open_results(path)
     total = results.worlds_total
     if world is None:

@@ -30,18 +30,18 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from analysis.report.answer import answer_section, stories_section, without_commands
-from analysis.report.sections import comparison_section, sweep_section
-from analysis.report.writer import CSS, Writer
-from analysis.runs.resultsets import ResultSet, load_result_sets
-from analysis.runs.store import utc_now
 from analysis.stats import intervals as stats
-from analysis.stats import paths as pathstats
-from analysis.stats import thesis
 from sim.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analysis.runs.resultsets import ResultSet
+
+# The sections, their charts (matplotlib), the sensitivity indices (SALib, scipy.stats) and the stores (pandas,
+# pyarrow) are imported by the functions that draw and read them: build_report checks its input first.
 
 MARKER = ".escalation-report"
 
@@ -63,6 +63,10 @@ def _verdict_table(verdicts: list) -> str:
 
 def _verdict_text(verdicts: list, threshold: float) -> str:
     """The thesis test's full text per scenario, without its path tables (shown as tables below) or commands."""
+    from analysis.report.answer import without_commands
+    from analysis.stats import paths as pathstats
+    from analysis.stats import thesis
+
     lines = [thesis.rule(threshold), f"Definition: {thesis.DEFINITIONS['shipped'][1]}", ""]
     for v in verdicts:
         for line in thesis.describe(v):
@@ -75,6 +79,8 @@ def _verdict_text(verdicts: list, threshold: float) -> str:
 
 
 def _sources_table(sets: list[ResultSet]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for s in sets:
         m = s.manifest
@@ -128,6 +134,12 @@ def render(sets: list[ResultSet], directory: Path, threshold: float, quiet: bool
 
 
 def _render(sets, sweeps, directory: Path, threshold: float, stage) -> None:
+    from analysis.report.answer import answer_section, stories_section
+    from analysis.report.sections import comparison_section, sweep_section
+    from analysis.report.writer import CSS, Writer
+    from analysis.runs.store import utc_now
+    from analysis.stats import thesis
+
     w = Writer(directory)
     stage("thesis verdicts")
     verdicts = [thesis.evaluate(s, threshold) for s in sets]
@@ -187,13 +199,16 @@ def build_report(paths: list[str | Path], out: str | Path, threshold: float = 0.
     Raises:
         InputError: bad results directories or threshold, or ``out`` is an existing non-report directory.
     """
-    from analysis.runs.guards import check_output_dir, write_error
+    from analysis.runs.guards import check_output_dir, check_result_dirs, write_error
 
     threshold = stats.check_threshold(threshold)
     out = check_output_dir(Path(out), key="--out")
     if out.exists() and not (out.is_dir() and (out / MARKER).is_file()):
         if not out.is_dir() or any(out.iterdir()):
             raise InputError("exists and is not an earlier report; choose another --out", file=str(out))
+    check_result_dirs(paths)  # a mistyped path is answered before the stores' imports
+    from analysis.runs.resultsets import load_result_sets
+
     sets = load_result_sets(paths)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))

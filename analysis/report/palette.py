@@ -7,8 +7,6 @@ use ``cividis`` [Nunez2018], a perceptually uniform map readable with deuteranop
 
 from __future__ import annotations
 
-import matplotlib as mpl
-
 OKABE_ITO = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -115,4 +113,6 @@ STYLE = {
 
 def style_context():
     """A matplotlib rc context with the report style (use as ``with style_context(): ...``)."""
+    import matplotlib as mpl  # here: the colours and labels above are read by commands that draw nothing
+
     return mpl.rc_context(STYLE)

@@ -30,7 +30,7 @@ import pandas as pd
 from analysis.runs.plan import ChunkTask, Plan, plan_batch, plan_identity, plan_manifest, plan_sweep
 from analysis.runs.spec import SweepSpec, load_sweep_spec
 from analysis.runs.guards import (
-    PLAN_BYTES_PER_WORLD, check_output_dir, check_timeout, check_workers, chunk_bytes_per_world, chunks_in_memory,
+    PLAN_BYTES_PER_WORLD, check_output_dir, check_run_options, check_workers, chunk_bytes_per_world, chunks_in_memory,
     fitting_worlds, usable_cpus,
 )
 from analysis.runs.store import Results, StoreWriter, utc_now
@@ -114,13 +114,9 @@ def execute(plan: Plan, out: str | Path | None = None, *, workers: int | None = 
 
     label = label or f"escalation {plan.kind} {plan.name}"
     command = " ".join(label.split()[:2])
+    connect_timeout = check_run_options(workers, chunk_size, connect_timeout)
     if workers is not None and not scheduler:
-        workers = check_workers(workers, force_workers, command, stream)
-    elif workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise InputError(f"expected a positive number of workers, got {workers}", key="--workers")
-    if chunk_size is not None and (isinstance(chunk_size, bool) or chunk_size < 1):
-        raise InputError(f"expected a positive chunk size, got {chunk_size}", key="--chunk-size")
-    connect_timeout = check_timeout(connect_timeout)
+        workers = check_workers(workers, force_workers, command, stream)  # capped at the usable CPUs, with a note
     out = Path(out) if out is not None else Path("results") / plan.name
     check_output_dir(out)
     identity = plan_identity(plan, series, events)

@@ -44,9 +44,10 @@ def max_days() -> int:
 
 
 def _is_int(value: Any) -> bool:
-    import numpy as np
-
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if isinstance(value, int):
+        return not isinstance(value, bool)
+    numpy = sys.modules.get("numpy")  # a numpy integer exists only once numpy is imported: no import needed here
+    return numpy is not None and isinstance(value, numpy.integer)
 
 
 def check_seed(seed: Any, key: str = "--seed", file: str | None = None) -> int:
@@ -74,6 +75,20 @@ def check_timeout(seconds: Any, key: str = "--connect-timeout") -> float:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
         raise InputError(f"expected a positive number of seconds, got {seconds!r}", key=key)
     return float(seconds)
+
+
+def check_run_options(workers: Any, chunk_size: Any, connect_timeout: Any) -> float:
+    """Refuse ``--workers``, ``--chunk-size`` or ``--connect-timeout`` out of range; returns the timeout in seconds.
+
+    :func:`analysis.runs.execute.execute` checks these first, and a command calls this before importing the
+    executor, the store and the model, so a bad option is answered at once. Capping the workers at the
+    usable CPUs (with its note) is :func:`check_workers`'s, once the run is about to start.
+    """
+    if workers is not None and (not _is_int(workers) or workers < 1):
+        raise InputError(f"expected a positive number of workers, got {workers!r}", key="--workers")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or chunk_size < 1):
+        raise InputError(f"expected a positive chunk size, got {chunk_size}", key="--chunk-size")
+    return check_timeout(connect_timeout)
 
 
 def usable_cpus() -> int:

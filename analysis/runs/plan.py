@@ -11,15 +11,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
-import pandas as pd
 
-from analysis.runs.designs import build_design, design_rows
 from analysis.runs.guards import PLAN_BYTES_PER_WORLD, DESIGN_BYTES_PER_ROW, check_days, check_fits, check_seed, fitting_worlds
-from analysis.runs.spec import SweepSpec
 from sim.errors import InputError
+
+if TYPE_CHECKING:  # pandas (and pyarrow with it) is imported where a table is built: bad input is refused without it
+    import pandas as pd
+
+    from analysis.runs.spec import SweepSpec
 
 
 @dataclass
@@ -164,6 +166,8 @@ class Plan:
         """Sweeps: one row per point (point, scenario, design_row, parameter values)."""
         if self.values is None:
             return None
+        import pandas as pd
+
         rows = len(self.values)
         frames = []
         for i, name in enumerate(self.scenario_names):
@@ -177,6 +181,8 @@ class Plan:
 def plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Categorical columns as plain strings: a chunk's categories depend on which values it happened to
     see, so storing them would make the tables depend on the chunking."""
+    import pandas as pd
+
     categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
     if not categorical:
         return frame
@@ -231,6 +237,7 @@ def plan_batch(scenarios: Sequence[str], worlds: int, seed: int = 0, days: int |
 
 def plan_sweep(spec: SweepSpec) -> Plan:
     """Plan every (point, replicate) world of a validated sweep spec."""
+    from analysis.runs.designs import build_design
     from sim.seeds import derive_seeds
 
     loaded = _load_scenarios(spec.scenarios)
@@ -269,6 +276,8 @@ def plan_sweep(spec: SweepSpec) -> Plan:
 
 def _check_sweep_fits(spec: SweepSpec) -> None:
     """Refuse a sweep whose design or worlds cannot be held in memory (before any array is made)."""
+    from analysis.runs.designs import design_rows
+
     rows = design_rows(spec)
     where = {"file": spec.file, "key": "replicates"}
     per_row = DESIGN_BYTES_PER_ROW + 64 * len(spec.parameters)

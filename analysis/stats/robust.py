@@ -33,15 +33,17 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from analysis.runs.plan import ChunkTask, Plan, _load_scenarios
 from analysis.runs.spec import ROBUST_STATISTICS, SweepSpec, load_sweep_spec
 from analysis.stats.intervals import CONFIDENCE, proportion_interval, ratio_interval
 from sim.errors import InputError
+
+if TYPE_CHECKING:  # pandas (and pyarrow with it) is imported where a table is built: bad input is refused without it
+    import pandas as pd
 
 RESULT_FILES = {"policies": "robust.parquet", "policies_csv": "robust.csv", "points": "robust_points.parquet",
                 "meta": "robust.json"}
@@ -102,6 +104,8 @@ def plan_robust(spec: SweepSpec) -> RobustPlan:
     Raises:
         InputError: the spec is not a robust-decision spec, or its worlds do not fit in memory.
     """
+    import pandas as pd
+
     from analysis.runs.designs import build_design, design_rows
     from analysis.runs.guards import DESIGN_BYTES_PER_ROW, PLAN_BYTES_PER_WORLD, check_fits
     from sim.seeds import derive_seeds
@@ -181,6 +185,8 @@ def plan_robust(spec: SweepSpec) -> RobustPlan:
 def world_statistics(outcomes: pd.DataFrame) -> pd.DataFrame:
     """The per-world values of :data:`ROBUST_STATISTICS` (1.0 / 0.0 for confrontation), with policy, point and
     (when stored) replicate."""
+    import pandas as pd
+
     frame = pd.DataFrame({
         "policy": outcomes["policy"].astype(str).to_numpy(),
         "uncertainty_row": outcomes["uncertainty_row"].to_numpy(dtype=np.int64),
@@ -238,6 +244,8 @@ def regret_summary(points: pd.DataFrame, statistic: str, percentile: float) -> p
     Returns:
         Index ``policy``; columns ``max``, ``percentile``, ``mean``.
     """
+    import pandas as pd
+
     regret = points.assign(_regret=regret_table(points, statistic)).groupby("policy", sort=False)["_regret"]
     return pd.DataFrame({"max": regret.max(), "percentile": regret.quantile(percentile / 100.0),
                          "mean": regret.mean()})
@@ -252,6 +260,8 @@ def rank_policies(summary: pd.DataFrame, criterion: str) -> pd.Series:
             ``regret_p_<criterion>`` and ``regret_mean_<criterion>``.
         criterion: a statistic of :data:`ROBUST_STATISTICS`.
     """
+    import pandas as pd
+
     keys = [f"regret_max_{criterion}", f"regret_p_{criterion}", f"regret_mean_{criterion}"]
     # rounded, so that regrets equal but for floating-point error (0.3 - 0.1 against 0.2 - 0.0) tie
     order = (summary[keys].round(TIE_DECIMALS).assign(_name=summary.index.astype(str))
@@ -313,6 +323,8 @@ def paired_bootstrap(worlds: pd.DataFrame, policies: list[str], criterion: str, 
                                             regret.mean(axis=1)]), TIE_DECIMALS)
                 best = np.lexsort((np.arange(n_q), keys_b[2], keys_b[1], keys_b[0]))[0]
                 first[best] += 1
+    import pandas as pd
+
     alpha = 1 - confidence
     out = pd.DataFrame(index=pd.Index(policies, name="policy"))
     for statistic, values in maxima.items():
@@ -375,6 +387,8 @@ def analyse(outcomes: pd.DataFrame, policies: list[str], *, threshold: float = 0
         ``regret_p_<s>`` (the percentile), ``regret_mean_<s>``; with replicates, ``regret_max_<s>_lower`` /
         ``_upper`` and ``p_most_robust`` from :func:`paired_bootstrap`.
     """
+    import pandas as pd
+
     worlds = world_statistics(outcomes)
     missing = sorted(set(policies) - set(worlds["policy"]))
     if missing:
@@ -577,10 +591,10 @@ def evaluate(spec: str | Path | dict | SweepSpec, *, out: str | Path | None = No
     Returns:
         The evaluation (also written to ``out``).
     """
-    from analysis.runs.execute import execute
-
     spec = with_worlds_per_point(load_robust_spec(spec), worlds_per_point)
     plan = plan_robust(spec)
+    from analysis.runs.execute import execute  # the store and the executors: once the spec has been checked
+
     out = Path(out) if out is not None else Path("results") / spec.name
     clock = time.perf_counter()
     results = execute(plan, out, workers=workers, chunk_size=chunk_size, scheduler=scheduler, dask=dask,

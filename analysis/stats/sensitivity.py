@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from SALib.analyze import rbd_fast as salib_rbd_fast
-from SALib.analyze import sobol as salib_sobol
 
 ISHIGAMI_A, ISHIGAMI_B = 7.0, 0.1
 
@@ -83,6 +80,8 @@ def sobol_indices(problem: dict, Y: np.ndarray, calc_second_order: bool | None =
     Raises:
         ValueError: the sample size does not fit, or the noise is as large as the variance.
     """
+    from SALib.analyze import sobol as salib_sobol  # SALib (with scipy.signal): only a sweep's report needs it
+
     Y = np.asarray(Y, dtype=float)
     if calc_second_order is None:
         calc_second_order = second_order_from_size(len(Y), problem["num_vars"])
@@ -171,6 +170,8 @@ def rbd_fast_indices(problem: dict, X: np.ndarray, Y: np.ndarray, seed: int = 0)
     Returns:
         Rows ``parameter``, ``index`` (S1), ``value``, ``conf``, ``usable``, ``reason``.
     """
+    from SALib.analyze import rbd_fast as salib_rbd_fast
+
     result = salib_rbd_fast.analyze(problem, np.asarray(X, dtype=float), np.asarray(Y, dtype=float),
                                     conf_level=0.95, seed=seed)
     return flag_usable(pd.DataFrame([{"parameter": name, "index": "S1", "value": float(s1), "conf": float(s1c)}
@@ -217,6 +218,8 @@ def between_point_p_value(worlds: pd.DataFrame, output: str) -> float:
         return 1.0
     if all(np.ptp(g) == 0 for g in groups):  # no within-point spread: any difference between points is signal
         return 0.0 if np.ptp([g[0] for g in groups]) > 0 else 1.0
+    from scipy import stats
+
     return float(stats.f_oneway(*groups).pvalue)
 
 

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scistats
 
 
 def survival_curve(event_day: pd.Series, horizon: pd.Series | int, confidence: float = 0.95) -> pd.DataFrame:
@@ -27,6 +26,8 @@ def survival_curve(event_day: pd.Series, horizon: pd.Series | int, confidence: f
         return pd.concat([start, pd.DataFrame({"time": [float(horizon.max())], "survival": [1.0],
                                                 "lower": [float(1 - 0.05 ** (1 / max(len(days), 1)))],
                                                 "upper": [1.0]})], ignore_index=True)
+    from scipy import stats as scistats  # scipy.stats: imported by the code that draws a curve
+
     data = scistats.CensoredData(uncensored=times[observed], right=horizon[~observed])
     result = scistats.ecdf(data)
     with warnings.catch_warnings():  # undefined where the survival reaches 0; filled with the estimate below
