@@ -369,3 +369,56 @@ def test_a_child_forked_before_it_restores_sigterm_dies_of_it_without_a_tracebac
             "print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.stdout.strip() == "True" and done.stderr == "", done.stderr
+
+
+HALF_A_RESULT = """
+import os, struct, sys, threading, time
+from pathlib import Path
+
+MARK = Path(sys.argv[1])
+
+def half_a_result(task):
+    # in a pool worker: start a result message on the pool's result pipe, then stop before finishing it
+    frame = sys._getframe(1)
+    while "result_queue" not in frame.f_locals:
+        frame = frame.f_back
+    frame.f_locals["result_queue"]._writer._send(struct.pack("!i", 1_000_000) + b"x" * 100)
+    MARK.write_text("sent")
+    time.sleep(60)
+
+def drain(results):
+    try:
+        list(results)
+    except Exception:  # the pool breaks when it is cancelled: what matters is that this process can end
+        pass
+
+if __name__ == "__main__":
+    from analysis.runs.executors import ProcessExecutor
+
+    executor = ProcessExecutor(workers=2)
+    threading.Thread(target=drain, args=(executor.imap_unordered(half_a_result, [0]),), daemon=True).start()
+    while not MARK.exists():
+        time.sleep(0.05)
+    time.sleep(0.3)  # the pool's thread is now reading the half message
+    executor.close(cancel=True)
+    print("closed", flush=True)
+"""
+
+
+def test_a_worker_cancelled_halfway_through_sending_a_result_does_not_keep_the_command_alive(tmp_path):
+    """Cancelling the pool (Ctrl-C, a lost worker) terminates workers, and one may be cut off halfway through
+    sending a chunk's result: the pool's thread then waited for the rest of the message for ever, and the
+    command hung at exit with no worker left (seen once under load in test_ctrl_c_stops_cleanly...). The
+    worker here stops halfway on purpose; the process must still end."""
+    script = tmp_path / "half_a_result.py"
+    script.write_text(HALF_A_RESULT)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    process = subprocess.Popen([sys.executable, str(script), str(tmp_path / "sent")], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        pytest.fail(f"the process did not end after the pool was cancelled:\n{stdout}\n{stderr[-2000:]}")
+    assert process.returncode == 0 and stdout.strip() == "closed", stderr[-2000:]

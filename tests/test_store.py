@@ -97,7 +97,12 @@ def test_ctrl_c_stops_cleanly_keeping_only_complete_parts(uninterrupted, tmp_pat
     args = ["sweep", spec, "--out", out, "--workers", "2", "--chunk-size", CHUNK, "--series"]
     process = _start_and_wait_for_parts(escalation, args, out, tmp_path)
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground process group
-    _, stderr = process.communicate(timeout=30)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:  # a hang is the failure; the hung command must not outlive the test
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail("the command did not end within 30 s of Ctrl-C")
     assert process.returncode == 130, stderr
     assert "interrupted; only complete results were kept" in stderr.decode()
     assert "Traceback" not in stderr.decode()

@@ -311,6 +311,7 @@ class ProcessExecutor:
         """Shut the pool down; with ``cancel``, stop running chunks at once (their results are dropped)."""
         if cancel:
             processes = list(getattr(self._pool, "_processes", {}).values())
+            result_queue = getattr(self._pool, "_result_queue", None)  # shutdown forgets it: kept for below
             # Terminate before shutting down: a worker still writing a large result into a pipe the
             # shutdown closes would otherwise print a BrokenPipeError traceback on the user's terminal.
             for process in processes:
@@ -320,6 +321,12 @@ class ProcessExecutor:
             for process in processes:
                 with contextlib.suppress(Exception):
                     process.join(timeout=5)
+            # A worker terminated while it was writing a result leaves half a message in the result pipe; the
+            # pool's own thread then waits for the rest forever, and the interpreter waits for that thread at
+            # exit, so the command never ends. With the workers dead, this process holds the pipe's only
+            # write end: closing it ends that read (end of file), the thread sees a broken pool and finishes.
+            with contextlib.suppress(Exception):
+                result_queue._writer.close()
         else:
             self._pool.shutdown(wait=True)
 
