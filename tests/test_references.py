@@ -54,7 +54,11 @@ def repository_files() -> tuple[str, ...]:
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout: no list of the repository's files")
     names = sorted({name for name in listing.decode().split("\0") if name})
-    return tuple(name for name in names if (ROOT / name).is_file())
+    # a virtual environment inside the checkout under a name .gitignore does not know (`python -m venv .v`)
+    # is not the project's: its packages cite their own literature
+    environments = tuple(name[: -len("pyvenv.cfg")] for name in names if name.endswith("/pyvenv.cfg"))
+    return tuple(name for name in names
+                 if (ROOT / name).is_file() and not (environments and name.startswith(environments)))
 
 
 @cache
