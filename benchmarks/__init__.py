@@ -76,6 +76,29 @@ def available_memory_mib() -> float | None:
     return None
 
 
+def machine_speed(repeat: int = 5) -> dict:
+    """How fast this machine's cores run today: two fixed workloads, best of ``repeat``, in milliseconds.
+
+    Shared virtual machines of one kind differ from day to day (the same commit's million worlds took 57 s
+    on one and 154 s on another): a result is comparable with another only beside these two readings.
+    ``python_loop_ms`` is ``sum(range(10**6))`` (the interpreter), ``numpy_exp_ms`` is ``numpy.exp`` of
+    10**6 floats (vectorised arithmetic, what the model mostly does).
+    """
+    import numpy
+
+    values = numpy.linspace(0.0, 1.0, 10**6)
+
+    def best(work) -> float:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return round(min(times) * 1e3, 2)
+
+    return {"python_loop_ms": best(lambda: sum(range(10**6))), "numpy_exp_ms": best(lambda: numpy.exp(values))}
+
+
 def context() -> dict:
     """What every benchmark result starts with: date, machine, commit, versions and the load now."""
     import numpy
@@ -89,7 +112,7 @@ def context() -> dict:
     except ImportError:
         pass
     return {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(), **commit(),
-            "versions": versions, "load_average_at_start": load_average()}
+            "versions": versions, "load_average_at_start": load_average(), "machine_speed": machine_speed()}
 
 
 def descendants(pid: int) -> list[int]:

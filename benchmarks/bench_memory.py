@@ -6,19 +6,18 @@ wall time, the peak of the largest single process, the peak of the tree's sum (a
 shared after fork count once per process), and each worker's RSS after its first and its last chunk
 (from the samples), which shows whether a worker grows with the number of chunks it has run.
 
-Results go to ``benchmarks/results/local/memory.json`` (untracked); copy them over the committed
-reference ``benchmarks/results/memory.json`` on purpose.
+Results go to ``benchmarks/results/local/memory.json`` (untracked); ``--reference`` writes the committed
+reference ``benchmarks/results/memory.json`` instead. Each result records the machine, its speed today
+(:func:`benchmarks.machine_speed`), the commit and the load.
 
 Usage: python benchmarks/bench_memory.py [--outcomes-worlds 1000000] [--events-worlds 100000] [--workers 2]
+       [--skip-events] [--reference]
 Linux only (reads /proc).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -33,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(HERE.parent))
 
 # the process-tree walk that also finds children started by a non-main thread (Dask nannies start workers so)
-from benchmarks import descendants, rss_bytes  # noqa: E402
+from benchmarks import context, descendants, rss_bytes, write_results  # noqa: E402
 
 
 def measure(command: list[str]) -> dict:
@@ -80,8 +79,13 @@ def main() -> None:
     parser.add_argument("--events-worlds", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-events", action="store_true", help="only the outcomes-only run")
+    parser.add_argument("--reference", action="store_true",
+                        help="write the committed benchmarks/results/memory.json instead of results/local/")
     args = parser.parse_args()
-    load_before = os.getloadavg()
+    record = context()
+    speed = record["machine_speed"]
+    print(f"machine speed today: python loop {speed['python_loop_ms']} ms, numpy exp {speed['numpy_exp_ms']} ms "
+          f"(lower is faster); load {record['load_average_at_start']}", flush=True)
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         base = [sys.executable, "-m", "analysis.cli.main", "batch", "baseline", "--workers", str(args.workers),
@@ -95,13 +99,8 @@ def main() -> None:
                   f"{result['peak_process_gib']:.2f} GiB, tree {result['peak_tree_gib']:.2f} GiB; workers "
                   + ", ".join(f"{w['first_quarter_mib']:.0f} -> {w['last_quarter_mib']:.0f} MiB" for w in result["workers"]),
                   flush=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
-    record = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "machine": platform.platform(),
-              "cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg(), "runs": runs}
-    out = HERE / "results" / "local"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "memory.json").write_text(json.dumps(record, indent=1))
-    print(f"written to {out / 'memory.json'}")
+    record["runs"] = runs
+    print(f"written to {write_results('memory', record, reference=args.reference)}")
 
 
 if __name__ == "__main__":

@@ -3,24 +3,29 @@
 Measures, in one run: the time to simulate 10,000 worlds with outcomes only and with all three tables,
 the cost per world at 1 world against 10,000 (the vectorisation gain), and the 40-faction scenario
 (scenarios/many_factions_40.yaml) against the 5-faction baseline, outcomes only, as a ratio (goal: under
-3x). Writes benchmarks/results/local/model.json (untracked; the committed reference is refreshed on
-purpose) and prints a table. Usage: python benchmarks/bench_model.py [--repeat R] [--worlds N]
+3x). Writes benchmarks/results/local/model.json (untracked; ``--reference`` writes the committed
+benchmarks/results/model.json instead) with the machine, its speed today, the commit and the load, and
+prints a table. Usage: python benchmarks/bench_model.py [--repeat R] [--worlds N] [--reference]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
+import sys
 import time
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from sim.runner import simulate  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
+
+from benchmarks import context, write_results  # noqa: E402
 
 
 def best_of(repeat: int, **kwargs) -> tuple[float, float]:
@@ -38,7 +43,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is kept")
     parser.add_argument("--worlds", type=int, default=10_000)
+    parser.add_argument("--reference", action="store_true",
+                        help="write the committed benchmarks/results/model.json instead of results/local/")
     args = parser.parse_args()
+    started = context()
     scenario = load_scenario("baseline")
     simulate(scenario, n_worlds=100, seed=0, days=30)  # warm-up: imports and caches
     rows = {}
@@ -56,17 +64,13 @@ def main() -> None:
     per_world_one = rows["one world"][0]
     per_world_many = rows["outcomes only"][0] / args.worlds
     result = {
+        **started,
         "worlds": args.worlds, "days": scenario.days, "scenario": "baseline",
         "seconds": {name: {"wall": round(w, 3), "cpu": round(c, 3)} for name, (w, c) in rows.items()},
         "cost_per_world_ratio": round(per_world_one / per_world_many, 1),
         "factions_40_over_5_cpu_ratio": round(faction_ratio, 2),
-        "load_average": os.getloadavg(),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "processor": platform.machine()},
-        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
-    out = Path(__file__).parent / "results" / "local" / "model.json"  # committed reference: results/model.json
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_results("model", result, reference=args.reference)
     print(f"{'measurement':<48} {'wall s':>8} {'cpu s':>8}")
     for name, (wall, cpu) in rows.items():
         label = f"{name} ({1 if name == 'one world' else args.worlds:,} x {scenario.days} days)"
@@ -75,6 +79,9 @@ def main() -> None:
           f"(goal: >= 100x); 10,000 worlds in {rows['all three tables'][0]:.2f} s with all tables (goal: < 5 s)")
     print(f"40 factions vs 5 ({args.worlds:,} worlds x {scenario.days} days, outcomes only): {faction_ratio:.2f}x the "
           "CPU time (goal: < 3x)")
+    speed = started["machine_speed"]
+    print(f"machine speed: python loop {speed['python_loop_ms']} ms, numpy exp {speed['numpy_exp_ms']} ms; load at "
+          f"start {started['load_average_at_start']}, at end {result['load_average_at_end']}; commit {started['commit']}")
     print(f"written to {out}")
 
 
