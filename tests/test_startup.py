@@ -57,6 +57,8 @@ REFUSED = [
     (["calibrate", "--joint", "baseline"], "takes no SCENARIO"),
     (["calibrate", "--joint", "--worlds", "0"], "expected at least 10, got 0"),
     (["calibrate", "--joint", "--fit-worlds", "0"], "--fit-worlds: expected a positive number of worlds, got 0"),
+    (["calibrate", "--joint", "--search-factor", "0.5"], "--search-factor: expected a search factor above 1, got 0.5"),
+    (["calibrate", "baseline", "--search-factor", "1"], "--search-factor: expected a search factor above 1, got 1.0"),
     (["facts", "no_such"], "unknown scenario 'no_such'"),
     (["facts", "--worlds", "5"], "--worlds: expected at least 10 worlds, got 5"),
     (["hindcast", "no_such"], "unknown scenario 'no_such'"),

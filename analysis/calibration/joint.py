@@ -238,6 +238,8 @@ def calibrate_jointly(scenarios: list[str | Path | Scenario] | None = None, targ
             raise InputError(f"expected at least {least}, got {value}", key=key)
     if fit_worlds is not None and fit_worlds < 1:
         raise InputError(f"expected a positive number of worlds, got {fit_worlds}", key="fit_worlds")
+    if not search_factor > 1:  # a box [value / factor, value * factor] with factor <= 1 is empty or inverted
+        raise InputError(f"expected a search factor above 1, got {search_factor}", key="--search-factor")
     report = progress or (lambda line: None)
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in (scenarios or list(ERA_TARGETS))]
     if len(loaded) < 2:
