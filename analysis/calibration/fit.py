@@ -84,6 +84,12 @@ class Knob:
         return {self.paths[0]: x}
 
 
+def check_search_factor(search_factor: float) -> None:
+    """Refuse a search factor of 1 or less: the box [value / factor, value * factor] would be empty or inverted."""
+    if not search_factor > 1:
+        raise InputError(f"expected a search factor above 1, got {search_factor}", key="--search-factor")
+
+
 def resolve_knobs(scenario: Scenario, names: list[str], search_factor: float = SEARCH_FACTOR) -> list[Knob]:
     """Knobs for parameter names or ``*`` patterns, searched in [value / factor, value * factor] within the schema.
 
@@ -443,8 +449,7 @@ def calibrate(scenario: str | Path | Scenario, targets_file: str | Path | None =
     fitted_targets = [t for t in applying if t.role == "fit"]
     if not fitted_targets:
         raise InputError(f"no target with role 'fit' applies to scenario '{loaded.name}'", file=source)
-    if not search_factor > 1:
-        raise InputError(f"expected a search factor above 1, got {search_factor}", key="--search-factor")
+    check_search_factor(search_factor)
     knobs = resolve_knobs(loaded, parameters or DEFAULT_PARAMETERS.get(loaded.name, GENERIC_PARAMETERS), search_factor)
     horizon = int(days or loaded.days)
     if horizon < 1:

@@ -30,8 +30,8 @@ from typing import Callable
 
 import numpy as np
 
-from analysis.calibration.fit import (fit_surface, minimise_in_box, objective_values, resolve_knobs,
-                                      run_candidates, scaled_misses, targets_for, tolerances, _features)
+from analysis.calibration.fit import (check_search_factor, fit_surface, minimise_in_box, objective_values,
+                                      resolve_knobs, run_candidates, scaled_misses, targets_for, tolerances, _features)
 from analysis.calibration.statistics import Measured, Worlds, format_measured, measure
 from analysis.calibration.targets import Target, load_targets
 from sim.errors import InputError
@@ -238,8 +238,7 @@ def calibrate_jointly(scenarios: list[str | Path | Scenario] | None = None, targ
             raise InputError(f"expected at least {least}, got {value}", key=key)
     if fit_worlds is not None and fit_worlds < 1:
         raise InputError(f"expected a positive number of worlds, got {fit_worlds}", key="fit_worlds")
-    if not search_factor > 1:  # a box [value / factor, value * factor] with factor <= 1 is empty or inverted
-        raise InputError(f"expected a search factor above 1, got {search_factor}", key="--search-factor")
+    check_search_factor(search_factor)
     report = progress or (lambda line: None)
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in (scenarios or list(ERA_TARGETS))]
     if len(loaded) < 2:
