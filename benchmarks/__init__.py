@@ -79,8 +79,8 @@ def available_memory_mib() -> float | None:
 def machine_speed(repeat: int = 5) -> dict:
     """How fast this machine's cores run today: two fixed workloads, best of ``repeat``, in milliseconds.
 
-    Shared virtual machines of one kind differ from day to day (the same commit's million worlds took 57 s
-    on one and 154 s on another): a result is comparable with another only beside these two readings.
+    Shared virtual machines of one kind differ from hour to hour (a million worlds took 68 s one morning and
+    154 s that evening, with faster code): a result is comparable with another only beside these readings.
     ``python_loop_ms`` is ``sum(range(10**6))`` (the interpreter), ``numpy_exp_ms`` is ``numpy.exp`` of
     10**6 floats (vectorised arithmetic, what the model mostly does).
     """
